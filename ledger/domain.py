@@ -1,0 +1,247 @@
+"""Frozen domain types: what callers hand the service, and what it hands back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Mapping
+
+from . import validate as v
+from .errors import ValidationError, ValidationErrors
+
+PARTY_FIELDS = ("party_id", "name", "kind", "country", "address", "representative", "contact")
+
+
+@dataclass(frozen=True, slots=True)
+class PartyInput:
+    name: str
+    kind: str
+    country: str
+    address: str
+    representative: str | None = None
+    contact: str | None = None
+    party_id: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object]) -> "PartyInput":
+        unknown = set(data) - set(PARTY_FIELDS)
+        if unknown:
+            raise ValidationError(sorted(unknown)[0], f"is not a party field; fields: {', '.join(PARTY_FIELDS)}")
+        return cls(**{k: data.get(k) for k in PARTY_FIELDS})  # type: ignore[arg-type]
+
+
+DISCLOSURE_FIELDS = (
+    "recipient", "date", "first_day", "last_day", "subjects", "group_description", "group_count",
+    "data_items", "purpose", "basis", "evidence", "route", "route_evidence", "method", "notes",
+    "contract_as_record",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureInput:
+    """A release as a person describes it; the rules turn it into an entry body."""
+
+    recipient: str
+    first_day: date
+    last_day: date | None = None
+    subjects: tuple[str, ...] = ()
+    group_description: str | None = None
+    group_count: int | None = None
+    data_items: tuple[str, ...] = ()
+    purpose: str = ""
+    basis: str = ""
+    evidence: Mapping[str, str] = field(default_factory=dict)
+    route: str | None = None
+    route_evidence: Mapping[str, str] = field(default_factory=dict)
+    method: str | None = None
+    notes: str | None = None
+    contract_as_record: bool = False
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object]) -> "DisclosureInput":
+        """Parse a JSON object or a CSV row; `evidence.X` / `route_evidence.X` keys are accepted flat."""
+        errors: list[ValidationError] = []
+        evidence: dict[str, object] = {}
+        route_evidence: dict[str, object] = {}
+        plain: dict[str, object] = {}
+        for key, value in data.items():
+            if not isinstance(key, str):
+                errors.append(ValidationError(str(key), "is not a field name"))
+            elif key.startswith("evidence."):
+                if value not in (None, ""):
+                    evidence[key[len("evidence."):]] = value
+            elif key.startswith("route_evidence."):
+                if value not in (None, ""):
+                    route_evidence[key[len("route_evidence."):]] = value
+            elif key in DISCLOSURE_FIELDS:
+                plain[key] = value
+            else:
+                errors.append(ValidationError(key, f"is not a disclosure field; fields: {', '.join(DISCLOSURE_FIELDS)}"))
+        for name, target in (("evidence", evidence), ("route_evidence", route_evidence)):
+            given = plain.get(name)
+            if given in (None, ""):
+                continue
+            if not isinstance(given, Mapping):
+                errors.append(ValidationError(name, "must be an object of field: value"))
+            else:
+                target.update(given)
+
+        def attempt(fn, *args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except ValidationError as exc:
+                errors.append(exc)
+                return None
+
+        if plain.get("date") not in (None, "") and plain.get("first_day") not in (None, ""):
+            errors.append(ValidationError("date", "give either date or first_day, not both"))
+        first_raw = plain.get("first_day") if plain.get("first_day") not in (None, "") else plain.get("date")
+        result = dict(
+            recipient=attempt(v.text, "recipient", plain.get("recipient")),
+            first_day=attempt(v.iso_date, "date", first_raw),
+            last_day=attempt(v.iso_date, "last_day", plain.get("last_day"), required=False),
+            subjects=attempt(v.text_list, "subjects", plain.get("subjects")) or (),
+            group_description=attempt(v.text, "group_description", plain.get("group_description"),
+                                      required=False, max_len=v.MAX_TEXT),
+            group_count=attempt(v.count, "group_count", plain.get("group_count"), required=False),
+            data_items=attempt(v.text_list, "data_items", plain.get("data_items")) or (),
+            purpose=attempt(v.text, "purpose", plain.get("purpose")) or "",
+            basis=attempt(v.text, "basis", plain.get("basis")) or "",
+            evidence=_text_map("evidence", evidence, errors),
+            route=attempt(v.text, "route", plain.get("route"), required=False),
+            route_evidence=_text_map("route_evidence", route_evidence, errors),
+            method=attempt(v.text, "method", plain.get("method"), required=False),
+            notes=attempt(v.text, "notes", plain.get("notes"), required=False, max_len=v.MAX_TEXT,
+                          multiline=True),
+            contract_as_record=attempt(v.flag, "contract_as_record", plain.get("contract_as_record")) or False,
+        )
+        if errors:
+            raise ValidationErrors(errors) if len(errors) > 1 else errors[0]
+        return cls(**result)  # type: ignore[arg-type]
+
+
+def _text_map(name: str, data: Mapping[str, object], errors: list) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        if not isinstance(key, str):
+            errors.append(ValidationError(name, "field names must be text"))
+            continue
+        if isinstance(value, date):
+            value = value.isoformat()
+        try:
+            cleaned = v.text(f"{name}.{key}", value, required=False, max_len=v.MAX_TEXT, multiline=True)
+        except ValidationError as exc:
+            errors.append(exc)
+            continue
+        if cleaned is not None:
+            out[key] = cleaned
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    party_id: str
+    name: str
+    kind: str
+    country: str
+    address: str
+    representative: str | None
+    contact: str | None
+    registered_seq: int
+    version_seq: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartyVersion:
+    seq: int
+    version: int
+    name: str
+    kind: str
+    country: str
+    address: str
+    representative: str | None
+    contact: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureSummary:
+    """One row of the ledger's disclosure list: the current state."""
+
+    seq: int
+    recipient_id: str
+    recipient_name: str
+    first_day: str
+    last_day: str
+    bulk: bool
+    subject_count: int
+    data_items: tuple[str, ...]
+    purpose: str
+    basis: str
+    country: str
+    route: str | None
+    method: str | None
+    statutory: bool
+    statutory_ground: str
+    contract_as_record: bool
+    retention_until: str
+    status: str
+    version: int
+    recorded_at: str
+    recorded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    seq: int
+    leaf: bytes
+    leaf_hash: bytes
+    kind: str
+    prev: str
+    recorded_at: str
+    recorded_by: str
+    body: dict
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureChange:
+    seq: int
+    action: str
+    fields: tuple[str, ...]
+    reason: str | None
+    recorded_at: str
+    recorded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureDetail:
+    """A disclosure's current state with personal values opened from the vault, and its history."""
+
+    summary: DisclosureSummary
+    subjects: tuple[str, ...]          # identifiers, or "(erased)" for an erased subject
+    group_description: str | None
+    evidence: Mapping[str, str]
+    route_evidence: Mapping[str, str]
+    notes: str | None
+    history: tuple[DisclosureChange, ...]
+    entry: EntryView
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureResult:
+    seq: int
+    subject_values_removed: int
+    free_text_values_removed: int
+    disclosures: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureFilter:
+    since: date | None = None
+    until: date | None = None
+    recipient: str | None = None
+    basis: str | None = None
+    statutory_only: bool = False
+    subject: str | None = None
+    include_voided: bool = True

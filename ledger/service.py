@@ -1,0 +1,533 @@
+"""LedgerService: the one API that the command line and the terminal app call."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import secrets
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+from zoneinfo import ZoneInfo
+
+from . import validate as v
+from .chain.encoding import parse_leaf
+from .domain import (
+    DisclosureChange,
+    DisclosureDetail,
+    DisclosureFilter,
+    DisclosureInput,
+    DisclosureSummary,
+    EntryView,
+    ErasureResult,
+    Party,
+    PartyInput,
+    PartyVersion,
+)
+from .errors import LedgerError, NotFoundError, ValidationError, ValidationErrors
+from .refdata import ReferenceData, load_reference_data
+from .rules.disclosure import (
+    RecipientFacts,
+    check_disclosure,
+    disclosure_body,
+    retention,
+    statutory_reason,
+)
+from .storage import queries
+from .storage.db import Store, WriteTransaction
+from .vault import Sealer, commitments_in
+
+LEDGER_FORMAT = "disclosure-ledger/1"
+ERASURE_REASONS = {
+    "data_subject_request": "the person asked for erasure (APPI Art. 35; GDPR Art. 17)",
+    "consent_withdrawn": "the person withdrew consent (GDPR Art. 17(1)(b))",
+    "retention_ended": "the retention period ended (PPC Rule 21)",
+    "unlawful_processing": "the data was handled unlawfully (APPI Art. 35(1); GDPR Art. 17(1)(d))",
+}
+PARTY_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+ERASED = "(erased)"
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def default_operator() -> str:
+    configured = os.environ.get("DISCLOSURE_LEDGER_OPERATOR")
+    if configured and configured.strip():
+        return configured.strip()
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+class ImportRejected(LedgerError):
+    """An import with bad rows: nothing was written. `problems` lists (row number, error)."""
+
+    def __init__(self, source: str, problems: list[tuple[int, ValidationError]], total: int):
+        self.source = source
+        self.problems = problems
+        self.total = total
+        super().__init__(
+            f"{source}: {len(problems)} of {total} rows are invalid; nothing was imported"
+        )
+
+
+class LedgerService:
+    def __init__(self, store: Store, ref: ReferenceData, operator: str, clock: Clock):
+        self.store = store
+        self.ref = ref
+        self.operator = operator
+        self.clock = clock
+        self.zone = ZoneInfo(ref.settings.timezone)
+
+    # ---- lifecycle ----------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | str, *, create: bool = False, operator: str | None = None,
+             clock: Clock | None = None, ref: ReferenceData | None = None) -> "LedgerService":
+        ref = ref or load_reference_data()
+        store = Store.open(Path(path), create=create)
+        service = cls(store, ref, v.text("operator", operator or default_operator()), clock or system_clock)
+        if store.size() == 0:
+            service._create_ledger()
+        return service
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "LedgerService":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    def _create_ledger(self) -> None:
+        with self.store.transaction() as tx:
+            if tx.size == 0:
+                self._append(tx, "ledger.created", {
+                    "ledger_id": secrets.token_hex(16),
+                    "format": LEDGER_FORMAT,
+                    "home_country": self.ref.settings.home_country,
+                    "timezone": self.ref.settings.timezone,
+                })
+
+    def ledger_id(self) -> str:
+        entry = self.store.entry(1)
+        if entry is None:
+            raise NotFoundError("the ledger has no first entry")
+        return parse_leaf(entry.leaf)["body"]["ledger_id"]
+
+    # ---- time ----------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock().astimezone(timezone.utc)
+
+    def today(self) -> date:
+        """Today in the company's time zone: disclosure dates are calendar dates there."""
+        return self.now().astimezone(self.zone).date()
+
+    def local_time(self, recorded_at: str) -> datetime:
+        return datetime.fromisoformat(recorded_at.replace("Z", "+00:00")).astimezone(self.zone)
+
+    def _append(self, tx: WriteTransaction, kind: str, body: dict, sealer: Sealer | None = None):
+        stamp = self.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return tx.append(kind, body, stamp, self.operator, sealer.pending if sealer else ())
+
+    # ---- parties -------------------------------------------------------------
+    def _checked_party(self, data: PartyInput, *, party_id: str, current_id: str | None) -> dict:
+        errors: list[ValidationError] = []
+
+        def attempt(fn, *args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except ValidationError as exc:
+                errors.append(exc)
+                return None
+
+        name = attempt(v.text, "name", data.name)
+        kind = attempt(v.text, "kind", data.kind)
+        country = attempt(v.text, "country", data.country)
+        address = attempt(v.text, "address", data.address, max_len=v.MAX_TEXT)
+        representative = attempt(v.text, "representative", data.representative, required=False)
+        contact = attempt(v.text, "contact", data.contact, required=False, max_len=v.MAX_TEXT)
+        if kind is not None and kind not in self.ref.party_kinds:
+            errors.append(ValidationError("kind", f"unknown party kind '{kind[:40]}'; valid: {', '.join(self.ref.party_kinds)}"))
+        if country is not None:
+            country = country.upper()
+            if country not in self.ref.countries:
+                errors.append(ValidationError("country", f"'{country[:40]}' is not an ISO 3166-1 alpha-2 country code"))
+        if (kind in self.ref.party_kinds and not self.ref.party_kinds[kind].government
+                and representative is None):
+            errors.append(ValidationError("representative", "is required for a company (the representative's name is a record item)", "PPC Rule 20(1)"))
+        if name is not None:
+            with self.store.session() as session:
+                same = queries.party_by_name(session, name)
+            if same is not None and same.party_id != current_id:
+                errors.append(ValidationError("name", f"is already the name of party {same.party_id}"))
+        if errors:
+            raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+        return {"party_id": party_id, "name": name, "kind": kind, "country": country,
+                "address": address, "representative": representative, "contact": contact}
+
+    def register_party(self, data: PartyInput | Mapping) -> Party:
+        if not isinstance(data, PartyInput):
+            data = PartyInput.from_mapping(data)
+        with self.store.transaction() as tx:
+            with self.store.session() as session:
+                existing = {p.party_id for p in queries.parties(session)}
+            if data.party_id is not None:
+                party_id = v.text("party_id", data.party_id)
+                if not PARTY_ID_PATTERN.fullmatch(party_id):
+                    raise ValidationError("party_id", "use 1-40 letters, digits, '.', '_' or '-', starting with a letter or digit")
+                if party_id in existing:
+                    raise ValidationError("party_id", f"'{party_id}' is already registered")
+            else:
+                number = len(existing) + 1
+                while f"P{number:03d}" in existing:
+                    number += 1
+                party_id = f"P{number:03d}"
+            body = self._checked_party(data, party_id=party_id, current_id=None)
+            self._append(tx, "party.registered", body)
+        return self.party(party_id)
+
+    def change_party(self, party_ref: str, changes: Mapping[str, object], reason: str) -> Party:
+        """Record a new version of a party; earlier versions stay in its history."""
+        reason = v.text("reason", reason, max_len=v.MAX_TEXT)
+        if "party_id" in changes:
+            raise ValidationError("party_id", "cannot be changed; register a new party instead")
+        with self.store.transaction() as tx:
+            current = self.resolve_party(party_ref)
+            merged = {f: getattr(current, f) for f in ("name", "kind", "country", "address", "representative", "contact")}
+            merged.update(changes)
+            body = self._checked_party(PartyInput.from_mapping(merged), party_id=current.party_id,
+                                       current_id=current.party_id)
+            if all(body[f] == getattr(current, f) for f in body):
+                raise ValidationError("changes", "change nothing: every field already has that value")
+            body["reason"] = reason
+            self._append(tx, "party.changed", body)
+        return self.party(current.party_id)
+
+    def parties(self) -> list[Party]:
+        with self.store.session() as session:
+            return [_party(r) for r in queries.parties(session)]
+
+    def party(self, party_id: str) -> Party:
+        with self.store.session() as session:
+            row = queries.party(session, party_id)
+        if row is None:
+            raise NotFoundError(f"no party with id '{party_id}'")
+        return _party(row)
+
+    def resolve_party(self, ref: str) -> Party:
+        """A party by id, or by its exact name (case-insensitive)."""
+        with self.store.session() as session:
+            row = queries.party(session, ref) or queries.party_by_name(session, ref)
+            if row is None:
+                known = ", ".join(f"{p.party_id} ({p.name})" for p in queries.parties(session)[:20])
+                raise NotFoundError(f"no party '{ref}' (by id or name); registered: {known or 'none yet'}")
+            return _party(row)
+
+    def party_history(self, party_id: str) -> list[PartyVersion]:
+        with self.store.session() as session:
+            rows = queries.party_versions(session, party_id)
+        if not rows:
+            raise NotFoundError(f"no party with id '{party_id}'")
+        return [PartyVersion(r.seq, r.version, r.name, r.kind, r.country, r.address,
+                             r.representative, r.contact, r.reason) for r in rows]
+
+    # ---- disclosures -----------------------------------------------------------
+    def _recipient_facts(self, ref: str) -> RecipientFacts:
+        try:
+            party = self.resolve_party(ref)
+        except NotFoundError as exc:
+            raise ValidationError("recipient", str(exc)) from None
+        return RecipientFacts(party.party_id, party.kind, party.country)
+
+    def _prepare(self, inp: DisclosureInput, today: date) -> tuple[dict, Sealer]:
+        recipient = self._recipient_facts(inp.recipient)
+        errors = check_disclosure(inp, self.ref, recipient, today)
+        if errors:
+            raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+        sealer = Sealer()
+        return disclosure_body(inp, self.ref, recipient, today, sealer), sealer
+
+    def check_disclosure(self, data: DisclosureInput | Mapping) -> list[ValidationError]:
+        """The refusals recording this would meet, without recording it (for live form validation)."""
+        try:
+            inp = data if isinstance(data, DisclosureInput) else DisclosureInput.from_mapping(data)
+            recipient = self._recipient_facts(inp.recipient)
+        except ValidationErrors as exc:
+            return list(exc.errors)
+        except ValidationError as exc:
+            return [exc]
+        return check_disclosure(inp, self.ref, recipient, self.today())
+
+    def record_disclosure(self, data: DisclosureInput | Mapping) -> int:
+        """Append one disclosure; returns its seq. Refused input raises and writes nothing."""
+        inp = data if isinstance(data, DisclosureInput) else DisclosureInput.from_mapping(data)
+        with self.store.transaction() as tx:
+            body, sealer = self._prepare(inp, self.today())
+            seq, _, _ = self._append(tx, "disclosure.recorded", body, sealer)
+        return seq
+
+    def import_disclosures(self, rows: Iterable[Mapping], source: str = "import",
+                           progress: Callable[[int], None] | None = None) -> list[int]:
+        """All or nothing: every row is checked first; one bad row and nothing is written."""
+        rows = list(rows)
+        problems: list[tuple[int, ValidationError]] = []
+        with self.store.transaction() as tx:
+            today = self.today()
+            prepared: list[tuple[dict, Sealer]] = []
+            for number, row in enumerate(rows, start=1):
+                try:
+                    inp = DisclosureInput.from_mapping(row)
+                    prepared.append(self._prepare(inp, today))
+                except ValidationErrors as exc:
+                    problems.extend((number, e) for e in exc.errors)
+                except ValidationError as exc:
+                    problems.append((number, exc))
+            if problems:
+                raise ImportRejected(source, problems, len(rows))
+            seqs = []
+            for i, (body, sealer) in enumerate(prepared, start=1):
+                seqs.append(self._append(tx, "disclosure.recorded", body, sealer)[0])
+                if progress is not None and i % 5000 == 0:
+                    progress(i)
+        return seqs
+
+    def _disclosure_state(self, seq: int) -> tuple[dict, dict, str]:
+        """The current body of disclosure `seq` (corrections applied), its first leaf and status."""
+        with self.store.session() as session:
+            found = queries.disclosure(session, seq)
+            if found is None:
+                raise NotFoundError(f"entry {seq} is not a disclosure")
+            changes = queries.disclosure_changes(session, seq)
+        entries = self.store.entries([seq, *[c.seq for c in changes]])
+        first = parse_leaf(entries[0].leaf)
+        body = dict(first["body"])
+        for entry in entries[1:]:
+            leaf = parse_leaf(entry.leaf)
+            if leaf["kind"] == "disclosure.corrected":
+                body.update(leaf["body"]["changes"])
+        return body, first, found[0].status
+
+    def _open_values(self, value: object, vault: Mapping[str, str]) -> object:
+        """A body value with every commitment replaced by its vault plaintext (or a mark when erased)."""
+        if isinstance(value, dict):
+            if set(value) == {"commitment"}:
+                return vault.get(value["commitment"], f"{ERASED}:{value['commitment']}")
+            return {k: self._open_values(x, vault) for k, x in value.items()}
+        if isinstance(value, list):
+            return [self._open_values(x, vault) for x in value]
+        return value
+
+    def _vault_for(self, body: dict) -> dict[str, str]:
+        with self.store.session() as session:
+            return queries.vault_values(session, commitments_in(body))
+
+    def _input_from_body(self, body: dict, vault: Mapping[str, str]) -> dict:
+        opened = self._open_values(body, vault)
+        subjects = opened["subjects"]
+        cross = opened["cross_border"] or {}
+        return {
+            "recipient": opened["recipient"],
+            "first_day": opened["first_day"],
+            "last_day": opened["last_day"] if opened["bulk"] else None,
+            "subjects": subjects.get("identified", []),
+            "group_description": subjects.get("group", {}).get("description"),
+            "group_count": subjects.get("group", {}).get("count"),
+            "data_items": opened["data_items"],
+            "purpose": opened["purpose"],
+            "basis": opened["basis"],
+            "evidence": opened["evidence"],
+            "route": cross.get("route"),
+            "route_evidence": cross.get("evidence", {}),
+            "method": opened["method"],
+            "notes": opened["notes"],
+            "contract_as_record": opened["contract_as_record"],
+        }
+
+    def correct_disclosure(self, seq: int, changes: Mapping[str, object], reason: str) -> int:
+        """Append a correction naming disclosure `seq`, the changed fields and the reason."""
+        reason = v.text("reason", reason, max_len=v.MAX_TEXT, multiline=True)
+        if not changes:
+            raise ValidationError("changes", "name at least one field to correct")
+        with self.store.transaction() as tx:
+            body, first, status = self._disclosure_state(seq)
+            if status == "voided":
+                raise ValidationError("disclosure", f"entry {seq} was voided and cannot be corrected")
+            vault = self._vault_for(body)
+            current = self._input_from_body(body, vault)
+            merged = dict(current)
+            if "date" in changes:
+                changes = {("first_day" if k == "date" else k): x for k, x in changes.items()}
+            merged.update(changes)
+            inp = DisclosureInput.from_mapping(merged)
+            recorded_day = self.local_time(first["recorded_at"]).date()
+            recipient = self._recipient_facts(inp.recipient)
+            errors = check_disclosure(inp, self.ref, recipient, self.today())
+            if errors:
+                raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+            sealer = Sealer()
+            new_body = disclosure_body(inp, self.ref, recipient, recorded_day, sealer)
+            changed = {}
+            for key, value in new_body.items():
+                if self._open_values(value, {**vault, **{p.commitment: p.value for p in sealer.pending}}) \
+                        != self._open_values(body.get(key), vault):
+                    changed[key] = value
+            if not changed:
+                raise ValidationError("changes", "change nothing: the disclosure already says that")
+            kept = set(commitments_in(changed))
+            sealer.pending = [p for p in sealer.pending if p.commitment in kept]
+            correction = {"disclosure": seq, "changes": changed,
+                          "reason": sealer.seal("reason", reason)}
+            new_seq, _, _ = self._append(tx, "disclosure.corrected", correction, sealer)
+        return new_seq
+
+    def void_disclosure(self, seq: int, reason: str) -> int:
+        reason = v.text("reason", reason, max_len=v.MAX_TEXT, multiline=True)
+        with self.store.transaction() as tx:
+            _, _, status = self._disclosure_state(seq)
+            if status == "voided":
+                raise ValidationError("disclosure", f"entry {seq} is already voided")
+            sealer = Sealer()
+            body = {"disclosure": seq, "reason": sealer.seal("reason", reason)}
+            new_seq, _, _ = self._append(tx, "disclosure.voided", body, sealer)
+        return new_seq
+
+    # ---- erasure ---------------------------------------------------------------
+    def erase_subject(self, identifier: str, reason: str = "data_subject_request") -> ErasureResult:
+        """Delete a person's vault values and append an erasure entry that holds no personal data."""
+        identifier = v.text("identifier", identifier)
+        v.known_code("reason", reason, list(ERASURE_REASONS), "erasure reason")
+        with self.store.transaction() as tx:
+            with self.store.session() as session:
+                subject = queries.subject_commitments(session, identifier)
+                if not subject:
+                    raise NotFoundError(f"no disclosure in the ledger names the subject '{identifier}' "
+                                        "(or the subject was already erased)")
+                touched = queries.disclosures_with_commitments(session, subject)
+                # Free text about only this person goes too: notes, evidence, reasons.
+                sole = [seq for seq in touched
+                        if set(queries.subjects_of(session, seq)) <= set(subject)]
+                related = sole + [c.seq for seq in sole for c in queries.disclosure_changes(session, seq)]
+                free_text = [row.commitment for row in queries.vault_rows_of_entries(session, related)
+                             if row.field != "subject"]
+            removed = sorted(set(subject) | set(free_text))
+            seq, _, _ = self._append(tx, "subject.erased", {"reason": reason, "commitments": removed})
+            tx.delete_vault_values(removed)
+        return ErasureResult(seq, len(subject), len(free_text), tuple(touched))
+
+    # ---- reads -------------------------------------------------------------------
+    def disclosures(self, filters: DisclosureFilter = DisclosureFilter(), *, limit: int | None = 200,
+                    before_seq: int | None = None) -> list[DisclosureSummary]:
+        """Newest first; page with `before_seq` = the last seq of the previous page."""
+        recipient_id = self.resolve_party(filters.recipient).party_id if filters.recipient else None
+        if filters.basis is not None:
+            v.known_code("basis", filters.basis, list(self.ref.bases), "legal basis")
+        with self.store.session() as session:
+            commitments = None
+            if filters.subject is not None:
+                commitments = queries.subject_commitments(session, filters.subject.strip())
+            rows = queries.disclosures(
+                session, since=filters.since, until=filters.until, recipient_id=recipient_id,
+                basis=filters.basis, statutory_only=filters.statutory_only,
+                include_voided=filters.include_voided, subject_commitments=commitments,
+                before_seq=before_seq, limit=limit,
+            )
+            return [_summary(row, name) for row, name in rows]
+
+    def subject_disclosures(self, identifier: str) -> list[DisclosureSummary]:
+        """Every disclosure naming this person, newest first."""
+        identifier = v.text("identifier", identifier)
+        return self.disclosures(DisclosureFilter(subject=identifier), limit=None)
+
+    def entry(self, seq: int) -> EntryView:
+        stored = self.store.entry(seq)
+        if stored is None:
+            raise NotFoundError(f"no entry {seq}; the ledger has {self.store.size()} entries")
+        leaf = parse_leaf(stored.leaf)
+        return EntryView(stored.seq, stored.leaf, stored.leaf_hash, leaf["kind"], leaf["prev"],
+                         leaf["recorded_at"], leaf["recorded_by"], leaf["body"])
+
+    def disclosure(self, seq: int) -> DisclosureDetail:
+        body, _, _ = self._disclosure_state(seq)
+        with self.store.session() as session:
+            row, name = queries.disclosure(session, seq)
+            changes = queries.disclosure_changes(session, seq)
+        reasons = [c.reason_commitment for c in changes]
+        vault = self._vault_for(body)
+        with self.store.session() as session:
+            vault.update(queries.vault_values(session, reasons))
+        opened = self._input_from_body(body, vault)
+        history = []
+        for change in changes:
+            leaf = parse_leaf(self.store.entry(change.seq).leaf)
+            history.append(DisclosureChange(
+                change.seq, change.action, tuple(change.fields.split(",")),
+                vault.get(change.reason_commitment), leaf["recorded_at"], leaf["recorded_by"]))
+        def shown(value):
+            return ERASED if isinstance(value, str) and value.startswith(ERASED) else value
+        return DisclosureDetail(
+            summary=_summary(row, name),
+            subjects=tuple(shown(s) for s in opened["subjects"]),
+            group_description=shown(opened["group_description"]),
+            evidence={k: shown(x) for k, x in opened["evidence"].items()},
+            route_evidence={k: shown(x) for k, x in opened["route_evidence"].items()},
+            notes=shown(opened["notes"]),
+            history=tuple(history),
+            entry=self.entry(seq),
+        )
+
+    def statutory_reason(self, summary: DisclosureSummary) -> str:
+        """Why the record is statutory or voluntary, in words."""
+        return statutory_reason(summary.statutory_ground, self.ref)
+
+    def retention_reason(self, summary: DisclosureSummary) -> str:
+        """Why the record is kept until its retention date (PPC Rule 21)."""
+        first = date.fromisoformat(summary.first_day)
+        last = date.fromisoformat(summary.last_day) if summary.bulk else None
+        _, reason = retention(self.local_time(summary.recorded_at).date(), first, last,
+                              summary.contract_as_record, self.ref)
+        return reason
+
+    def counts(self) -> dict[str, int]:
+        with self.store.session() as session:
+            result = queries.counts(session)
+        result["entries"] = self.store.size()
+        return result
+
+    # ---- integrity -------------------------------------------------------------------
+    def verify(self, progress: Callable[[int, int], None] | None = None):
+        from .verify import verify_ledger
+        return verify_ledger(self.store, progress=progress)
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-derive every query table from the entries, in one transaction."""
+        from .verify import rebuild_projections
+        return rebuild_projections(self.store, progress=progress)
+
+
+def _party(row) -> Party:
+    return Party(row.party_id, row.name, row.kind, row.country, row.address, row.representative,
+                 row.contact, row.registered_seq, row.version_seq, row.version)
+
+
+def _summary(row, name: str) -> DisclosureSummary:
+    return DisclosureSummary(
+        seq=row.seq, recipient_id=row.recipient_id, recipient_name=name, first_day=row.first_day,
+        last_day=row.last_day, bulk=bool(row.bulk), subject_count=row.subject_count,
+        data_items=tuple(row.data_items.split(",")) if row.data_items else (), purpose=row.purpose,
+        basis=row.basis, country=row.country, route=row.route, method=row.method,
+        statutory=bool(row.statutory), statutory_ground=row.statutory_ground,
+        contract_as_record=bool(row.contract_as_record),
+        retention_until=row.retention_until, status=row.status, version=row.version,
+        recorded_at=row.recorded_at, recorded_by=row.recorded_by,
+    )

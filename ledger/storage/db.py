@@ -1,0 +1,303 @@
+"""The SQLite file: opening, migrations, the write transaction and the entry log.
+
+Every SQL statement of the core lives in this package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+from ..chain.encoding import FORMAT_VERSION, ZERO_HASH_HEX, canonical_json
+from ..errors import LedgerFileError
+from .projection import project
+
+# PRAGMA application_id marks a file as a Disclosure Ledger ("DLGR").
+APPLICATION_ID = 0x444C4752
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def _migrations() -> list[tuple[str, str]]:
+    folder = resources.files(__package__) / "migrations"
+    files = sorted(p for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(p.name, p.read_text(encoding="utf-8")) for p in files]
+
+
+MIGRATIONS = _migrations()
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    seq: int
+    leaf: bytes
+    leaf_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PendingVaultValue:
+    commitment: str
+    field: str
+    salt: bytes
+    value: str
+
+
+def leaf_hash_of(leaf: bytes) -> bytes:
+    """RFC 9162 leaf hash: SHA-256(0x00 || leaf)."""
+    return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def _check_is_ledger_file(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise LedgerFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    if header and header != SQLITE_HEADER:
+        raise LedgerFileError(
+            f"{path}: is not a Disclosure Ledger (not an SQLite database; the file may be damaged)"
+        )
+
+
+class _ReadOnlyTransactions:
+    """The connection as SQLModel sees it: its commit and rollback are no-ops, so a read
+    session never ends the write transaction that `Store.transaction()` holds."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+class Store:
+    """One open ledger file. Writes go through `transaction()`; one writer at a time."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self.conn = conn
+        reader = _ReadOnlyTransactions(conn)
+        self._engine = create_engine(
+            "sqlite://", creator=lambda: reader, poolclass=StaticPool, pool_reset_on_return=None
+        )
+
+    # ---- opening -----------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path, *, create: bool) -> "Store":
+        path = Path(path)
+        exists = path.exists() and path.stat().st_size > 0
+        if not exists and not create:
+            raise LedgerFileError(
+                f"{path}: no ledger here; create one with `disclosure-ledger --db {path} init`"
+            )
+        if exists:
+            _check_is_ledger_file(path)
+        elif not path.parent.exists():
+            raise LedgerFileError(f"{path}: the folder {path.parent} does not exist")
+        try:
+            conn = sqlite3.connect(
+                str(path),
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                check_same_thread=False,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            store = cls(path, conn)
+            store._check_or_initialise(create=not exists)
+        except sqlite3.DatabaseError as exc:
+            raise LedgerFileError(f"{path}: cannot be opened as a ledger ({exc})") from None
+        return store
+
+    def _check_or_initialise(self, *, create: bool) -> None:
+        app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = self.conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        ).fetchone()[0]
+        if app_id == 0 and tables == 0:
+            self._migrate()
+            return
+        if app_id != APPLICATION_ID:
+            raise LedgerFileError(
+                f"{self.path}: is an SQLite database but not a Disclosure Ledger"
+            )
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise LedgerFileError(
+                f"{self.path}: was written by a newer Disclosure Ledger (schema {version}); "
+                f"this version reads up to schema {SCHEMA_VERSION}: upgrade the program"
+            )
+        if version < SCHEMA_VERSION:
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Apply the versioned SQL files not yet applied, each in its own transaction."""
+        db = sqlite_utils.Database(self.conn)
+        done = set()
+        if db["migration"].exists():
+            done = {row["name"] for row in db["migration"].rows}
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _split_sql(sql):
+                    self.conn.execute(statement)
+                db["migration"].insert({"name": name}, pk="name")
+                self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        self._engine.dispose()
+        self.conn.close()
+
+    # ---- reading ------------------------------------------------------------
+    def session(self) -> Session:
+        return Session(self._engine)
+
+    def size(self) -> int:
+        return self.conn.execute("SELECT coalesce(max(seq), 0) FROM entry").fetchone()[0]
+
+    def head(self) -> tuple[int, bytes | None]:
+        row = self.conn.execute(
+            "SELECT seq, leaf_hash FROM entry ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return (0, None) if row is None else (row[0], bytes(row[1]))
+
+    def entry(self, seq: int) -> StoredEntry | None:
+        row = self.conn.execute(
+            "SELECT seq, leaf, leaf_hash FROM entry WHERE seq = ?", (seq,)
+        ).fetchone()
+        return None if row is None else StoredEntry(row[0], bytes(row[1]), bytes(row[2]))
+
+    def entries(self, seqs: list[int]) -> list[StoredEntry]:
+        if not seqs:
+            return []
+        marks = ",".join("?" * len(seqs))
+        rows = self.conn.execute(
+            f"SELECT seq, leaf, leaf_hash FROM entry WHERE seq IN ({marks}) ORDER BY seq", seqs
+        ).fetchall()
+        return [StoredEntry(r[0], bytes(r[1]), bytes(r[2])) for r in rows]
+
+    def iter_entries(self, start: int = 1, batch: int = 5000) -> Iterator[tuple[int, bytes, bytes]]:
+        """Every entry from `start` in seq order, read in batches (constant memory)."""
+        cursor = self.conn.cursor()
+        next_seq = start
+        while True:
+            rows = cursor.execute(
+                "SELECT seq, leaf, leaf_hash FROM entry WHERE seq >= ? ORDER BY seq LIMIT ?",
+                (next_seq, batch),
+            ).fetchall()
+            if not rows:
+                return
+            yield from rows
+            next_seq = rows[-1][0] + 1
+
+    # ---- writing ------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator["WriteTransaction"]:
+        """BEGIN IMMEDIATE: the one writer reads the head, appends, commits or rolls back whole."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise LedgerFileError(f"{self.path}: cannot start a write ({exc})") from None
+        tx = WriteTransaction(self)
+        try:
+            yield tx
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self.conn.execute("ROLLBACK")
+            raise LedgerFileError(f"{self.path}: the write could not be committed ({exc})") from None
+
+
+class WriteTransaction:
+    """Appends entries inside one open write transaction."""
+
+    def __init__(self, store: Store):
+        self.conn = store.conn
+        size, last = store.head()
+        self.size = size
+        self.last_hash_hex = last.hex() if last is not None else ZERO_HASH_HEX
+
+    def append(
+        self,
+        kind: str,
+        body: dict,
+        recorded_at: str,
+        recorded_by: str,
+        vault: list[PendingVaultValue] = (),
+    ) -> tuple[int, dict, bytes]:
+        seq = self.size + 1
+        leaf_value = {
+            "v": FORMAT_VERSION,
+            "seq": seq,
+            "prev": self.last_hash_hex,
+            "kind": kind,
+            "recorded_at": recorded_at,
+            "recorded_by": recorded_by,
+            "body": body,
+        }
+        leaf = canonical_json(leaf_value)
+        digest = leaf_hash_of(leaf)
+        self.conn.execute(
+            "INSERT INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", (seq, leaf, digest)
+        )
+        if vault:
+            self.conn.executemany(
+                "INSERT INTO vault (commitment, entry_seq, field, salt, value) VALUES (?, ?, ?, ?, ?)",
+                [(v.commitment, seq, v.field, v.salt, v.value) for v in vault],
+            )
+        project(self.conn, seq, leaf_value)
+        self.size = seq
+        self.last_hash_hex = digest.hex()
+        return seq, leaf_value, digest
+
+    def delete_vault_values(self, commitments: list[str]) -> int:
+        """Erasure: the only deletion the ledger makes, and only of vault rows."""
+        removed = 0
+        for digest in commitments:
+            removed += self.conn.execute("DELETE FROM vault WHERE commitment = ?", (digest,)).rowcount
+        return removed
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, current = [], []
+    for line in script.splitlines():
+        if line.strip().startswith("--") or not line.strip():
+            continue
+        current.append(line)
+        candidate = "\n".join(current)
+        if sqlite3.complete_statement(candidate):
+            statements.append(candidate)
+            current = []
+    if current:
+        statements.append("\n".join(current))
+    return statements

@@ -1,0 +1,119 @@
+-- The ledger: one append-only log of canonical leaves (see ledger/FORMAT.md).
+CREATE TABLE entry (
+    seq INTEGER PRIMARY KEY,
+    leaf BLOB NOT NULL,
+    leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32)
+);
+
+-- Mistakes, not attackers, are stopped here: tamper evidence comes from the hashes.
+CREATE TRIGGER entry_append_only_update BEFORE UPDATE ON entry
+BEGIN
+    SELECT RAISE(ABORT, 'the ledger is append-only: an entry cannot be changed; record a correction instead');
+END;
+
+CREATE TRIGGER entry_append_only_delete BEFORE DELETE ON entry
+BEGIN
+    SELECT RAISE(ABORT, 'the ledger is append-only: an entry cannot be deleted; record a void instead');
+END;
+
+CREATE TRIGGER entry_next_seq_only BEFORE INSERT ON entry
+WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM entry)
+BEGIN
+    SELECT RAISE(ABORT, 'the ledger is append-only: a new entry must take the next seq');
+END;
+
+-- Projections: rebuilt from the entries by `disclosure-ledger rebuild`, checked by `verify`.
+CREATE TABLE party (
+    party_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    country TEXT NOT NULL,
+    address TEXT NOT NULL,
+    representative TEXT,
+    contact TEXT,
+    registered_seq INTEGER NOT NULL,
+    version_seq INTEGER NOT NULL,
+    version INTEGER NOT NULL
+);
+
+CREATE TABLE party_version (
+    seq INTEGER PRIMARY KEY,
+    party_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    country TEXT NOT NULL,
+    address TEXT NOT NULL,
+    representative TEXT,
+    contact TEXT,
+    reason TEXT
+);
+CREATE INDEX party_version_by_party ON party_version (party_id, seq);
+
+CREATE TABLE disclosure (
+    seq INTEGER PRIMARY KEY,
+    recipient_id TEXT NOT NULL,
+    first_day TEXT NOT NULL,
+    last_day TEXT NOT NULL,
+    bulk INTEGER NOT NULL,
+    subject_count INTEGER NOT NULL,
+    group_count INTEGER,
+    data_items TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    basis TEXT NOT NULL,
+    country TEXT NOT NULL,
+    route TEXT,
+    method TEXT,
+    contract_as_record INTEGER NOT NULL,
+    statutory INTEGER NOT NULL,
+    statutory_ground TEXT NOT NULL,
+    retention_until TEXT NOT NULL,
+    status TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    last_change_seq INTEGER,
+    recorded_at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL
+);
+CREATE INDEX disclosure_by_recipient ON disclosure (recipient_id, seq);
+CREATE INDEX disclosure_by_basis ON disclosure (basis, seq);
+CREATE INDEX disclosure_by_last_day ON disclosure (last_day);
+
+CREATE TABLE disclosure_subject (
+    disclosure_seq INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    commitment TEXT NOT NULL,
+    PRIMARY KEY (disclosure_seq, position)
+) WITHOUT ROWID;
+CREATE INDEX disclosure_subject_by_commitment ON disclosure_subject (commitment);
+
+CREATE TABLE disclosure_change (
+    seq INTEGER PRIMARY KEY,
+    disclosure_seq INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    reason_commitment TEXT NOT NULL
+);
+CREATE INDEX disclosure_change_by_disclosure ON disclosure_change (disclosure_seq, seq);
+
+CREATE TABLE erasure (
+    seq INTEGER PRIMARY KEY,
+    reason TEXT NOT NULL,
+    commitment_count INTEGER NOT NULL
+);
+
+CREATE TABLE erased_commitment (
+    commitment TEXT PRIMARY KEY,
+    erasure_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- The redactable vault: plaintext personal data, bound to leaves by salted commitments.
+-- Its rows are deleted only by an erasure entry; nothing else here is ever deleted.
+CREATE TABLE vault (
+    commitment TEXT PRIMARY KEY,
+    entry_seq INTEGER NOT NULL,
+    field TEXT NOT NULL,
+    salt BLOB NOT NULL,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX vault_by_value ON vault (value, field);
+CREATE INDEX vault_by_entry ON vault (entry_seq);

@@ -1,0 +1,114 @@
+"""Query tables (projections of the entries and the vault), as SQLModel classes.
+
+The DDL lives in the versioned SQL files next to this module; a test holds
+these classes and the migrated schema equal, column for column.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlmodel import Field, SQLModel
+
+
+class PartyRow(SQLModel, table=True):
+    __tablename__ = "party"
+    party_id: str = Field(primary_key=True)
+    name: str
+    kind: str
+    country: str
+    address: str
+    representative: Optional[str] = None
+    contact: Optional[str] = None
+    registered_seq: int
+    version_seq: int
+    version: int
+
+
+class PartyVersionRow(SQLModel, table=True):
+    __tablename__ = "party_version"
+    seq: int = Field(primary_key=True)
+    party_id: str
+    version: int
+    name: str
+    kind: str
+    country: str
+    address: str
+    representative: Optional[str] = None
+    contact: Optional[str] = None
+    reason: Optional[str] = None
+
+
+class DisclosureRow(SQLModel, table=True):
+    __tablename__ = "disclosure"
+    seq: int = Field(primary_key=True)
+    recipient_id: str
+    first_day: str
+    last_day: str
+    bulk: bool
+    subject_count: int
+    group_count: Optional[int] = None
+    data_items: str
+    purpose: str
+    basis: str
+    country: str
+    route: Optional[str] = None
+    method: Optional[str] = None
+    contract_as_record: bool
+    statutory: bool
+    statutory_ground: str
+    retention_until: str
+    status: str
+    version: int
+    last_change_seq: Optional[int] = None
+    recorded_at: str
+    recorded_by: str
+
+
+class DisclosureSubjectRow(SQLModel, table=True):
+    __tablename__ = "disclosure_subject"
+    disclosure_seq: int = Field(primary_key=True)
+    position: int = Field(primary_key=True)
+    commitment: str
+
+
+class DisclosureChangeRow(SQLModel, table=True):
+    __tablename__ = "disclosure_change"
+    seq: int = Field(primary_key=True)
+    disclosure_seq: int
+    action: str
+    fields: str
+    reason_commitment: str
+
+
+class ErasureRow(SQLModel, table=True):
+    __tablename__ = "erasure"
+    seq: int = Field(primary_key=True)
+    reason: str
+    commitment_count: int
+
+
+class ErasedCommitmentRow(SQLModel, table=True):
+    __tablename__ = "erased_commitment"
+    commitment: str = Field(primary_key=True)
+    erasure_seq: int
+
+
+class VaultRow(SQLModel, table=True):
+    __tablename__ = "vault"
+    commitment: str = Field(primary_key=True)
+    entry_seq: int
+    field: str
+    salt: bytes
+    value: str
+
+
+PROJECTION_TABLES = (
+    PartyRow,
+    PartyVersionRow,
+    DisclosureRow,
+    DisclosureSubjectRow,
+    DisclosureChangeRow,
+    ErasureRow,
+    ErasedCommitmentRow,
+)

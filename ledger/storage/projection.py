@@ -1,0 +1,146 @@
+"""Query tables as projections of the entries: one function writes them, for
+appends, for `rebuild`, and for `verify` (which rebuilds into a scratch file and compares)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+PROJECTION_TABLE_NAMES = (
+    "party",
+    "party_version",
+    "disclosure",
+    "disclosure_subject",
+    "disclosure_change",
+    "erasure",
+    "erased_commitment",
+)
+
+_PARTY_FIELDS = ("name", "kind", "country", "address", "representative", "contact")
+
+
+def disclosure_columns(body: dict) -> dict:
+    """Columns of the disclosure table for the body keys present (a full body or a correction's changes)."""
+    cols: dict = {}
+    if "recipient" in body:
+        cols["recipient_id"] = body["recipient"]
+    if "recipient_country" in body:
+        cols["country"] = body["recipient_country"]
+    for key in ("first_day", "last_day", "purpose", "basis", "method", "retention_until"):
+        if key in body:
+            cols[key] = body[key]
+    if "bulk" in body:
+        cols["bulk"] = int(body["bulk"])
+    if "contract_as_record" in body:
+        cols["contract_as_record"] = int(body["contract_as_record"])
+    if "subjects" in body:
+        subjects = body["subjects"]
+        if "group" in subjects:
+            cols["subject_count"] = subjects["group"]["count"]
+            cols["group_count"] = subjects["group"]["count"]
+        else:
+            cols["subject_count"] = len(subjects["identified"])
+            cols["group_count"] = None
+    if "data_items" in body:
+        cols["data_items"] = ",".join(body["data_items"])
+    if "cross_border" in body:
+        cols["route"] = body["cross_border"]["route"] if body["cross_border"] else None
+    if "statutory" in body:
+        cols["statutory"] = int(body["statutory"]["required"])
+        cols["statutory_ground"] = body["statutory"]["ground"]
+    return cols
+
+
+def _subject_rows(seq: int, subjects: dict) -> list[tuple]:
+    identified = subjects.get("identified", [])
+    return [(seq, i, s["commitment"]) for i, s in enumerate(identified)]
+
+
+def project(conn: sqlite3.Connection, seq: int, leaf: dict) -> None:
+    """Write what entry `seq` (its decoded leaf) means into the query tables."""
+    kind = leaf["kind"]
+    body = leaf["body"]
+    if kind == "disclosure.recorded":
+        cols = disclosure_columns(body)
+        cols.update(
+            seq=seq,
+            status="active",
+            version=1,
+            last_change_seq=None,
+            recorded_at=leaf["recorded_at"],
+            recorded_by=leaf["recorded_by"],
+        )
+        names = ",".join(cols)
+        conn.execute(
+            f"INSERT INTO disclosure ({names}) VALUES ({','.join('?' * len(cols))})",
+            tuple(cols.values()),
+        )
+        rows = _subject_rows(seq, body["subjects"])
+        if rows:
+            conn.executemany(
+                "INSERT INTO disclosure_subject (disclosure_seq, position, commitment) VALUES (?, ?, ?)",
+                rows,
+            )
+    elif kind in ("disclosure.corrected", "disclosure.voided"):
+        target = body["disclosure"]
+        if kind == "disclosure.corrected":
+            changes = body["changes"]
+            cols = disclosure_columns(changes)
+            action, fields = "corrected", ",".join(sorted(changes))
+            if "subjects" in changes:
+                conn.execute("DELETE FROM disclosure_subject WHERE disclosure_seq = ?", (target,))
+                conn.executemany(
+                    "INSERT INTO disclosure_subject (disclosure_seq, position, commitment) VALUES (?, ?, ?)",
+                    _subject_rows(target, changes["subjects"]),
+                )
+        else:
+            cols = {"status": "voided"}
+            action, fields = "voided", "status"
+        sets = "".join(f"{name} = ?, " for name in cols)
+        conn.execute(
+            f"UPDATE disclosure SET {sets}version = version + 1, last_change_seq = ? WHERE seq = ?",
+            (*cols.values(), seq, target),
+        )
+        conn.execute(
+            "INSERT INTO disclosure_change (seq, disclosure_seq, action, fields, reason_commitment) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (seq, target, action, fields, body["reason"]["commitment"]),
+        )
+    elif kind in ("party.registered", "party.changed"):
+        values = tuple(body.get(f) for f in _PARTY_FIELDS)
+        if kind == "party.registered":
+            version = 1
+            conn.execute(
+                "INSERT INTO party (party_id, name, kind, country, address, representative, contact, "
+                "registered_seq, version_seq, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                (body["party_id"], *values, seq, seq),
+            )
+        else:
+            conn.execute(
+                "UPDATE party SET name = ?, kind = ?, country = ?, address = ?, representative = ?, "
+                "contact = ?, version_seq = ?, version = version + 1 WHERE party_id = ?",
+                (*values, seq, body["party_id"]),
+            )
+            version = conn.execute(
+                "SELECT version FROM party WHERE party_id = ?", (body["party_id"],)
+            ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO party_version (seq, party_id, version, name, kind, country, address, "
+            "representative, contact, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, body["party_id"], version, *values, body.get("reason")),
+        )
+    elif kind == "subject.erased":
+        commitments = body["commitments"]
+        conn.execute(
+            "INSERT INTO erasure (seq, reason, commitment_count) VALUES (?, ?, ?)",
+            (seq, body["reason"], len(commitments)),
+        )
+        conn.executemany(
+            "INSERT INTO erased_commitment (commitment, erasure_seq) VALUES (?, ?)",
+            [(c, seq) for c in commitments],
+        )
+    # "ledger.created" has no projection.
+
+
+def clear_projections(conn: sqlite3.Connection) -> None:
+    for name in PROJECTION_TABLE_NAMES:
+        conn.execute(f"DELETE FROM {name}")

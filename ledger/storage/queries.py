@@ -1,0 +1,150 @@
+"""Reads of the query tables through SQLModel; the service turns rows into domain objects."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Sequence
+
+from sqlmodel import Session, col, func, select
+
+from .models import (
+    DisclosureChangeRow,
+    DisclosureRow,
+    DisclosureSubjectRow,
+    ErasedCommitmentRow,
+    PartyRow,
+    PartyVersionRow,
+    VaultRow,
+)
+
+
+def parties(session: Session) -> Sequence[PartyRow]:
+    return session.exec(select(PartyRow).order_by(PartyRow.registered_seq)).all()
+
+
+def party(session: Session, party_id: str) -> PartyRow | None:
+    return session.get(PartyRow, party_id)
+
+
+def party_by_name(session: Session, name: str) -> PartyRow | None:
+    return session.exec(select(PartyRow).where(func.lower(PartyRow.name) == name.lower())).first()
+
+
+def party_versions(session: Session, party_id: str) -> Sequence[PartyVersionRow]:
+    return session.exec(
+        select(PartyVersionRow).where(PartyVersionRow.party_id == party_id).order_by(PartyVersionRow.seq)
+    ).all()
+
+
+def disclosure(session: Session, seq: int) -> tuple[DisclosureRow, str] | None:
+    return session.exec(
+        select(DisclosureRow, PartyRow.name)
+        .join(PartyRow, PartyRow.party_id == DisclosureRow.recipient_id)
+        .where(DisclosureRow.seq == seq)
+    ).first()
+
+
+def subject_commitments(session: Session, identifier: str) -> list[str]:
+    return list(session.exec(
+        select(VaultRow.commitment).where(VaultRow.value == identifier, VaultRow.field == "subject")
+    ).all())
+
+
+def disclosures(
+    session: Session,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    recipient_id: str | None = None,
+    basis: str | None = None,
+    statutory_only: bool = False,
+    include_voided: bool = True,
+    subject_commitments: list[str] | None = None,
+    before_seq: int | None = None,
+    limit: int | None = 200,
+) -> Sequence[tuple[DisclosureRow, str]]:
+    """Newest first, one keyset page: every filter is a bound parameter."""
+    query = select(DisclosureRow, PartyRow.name).join(
+        PartyRow, PartyRow.party_id == DisclosureRow.recipient_id
+    )
+    if since is not None:
+        query = query.where(DisclosureRow.last_day >= since.isoformat())
+    if until is not None:
+        query = query.where(DisclosureRow.first_day <= until.isoformat())
+    if recipient_id is not None:
+        query = query.where(DisclosureRow.recipient_id == recipient_id)
+    if basis is not None:
+        query = query.where(DisclosureRow.basis == basis)
+    if statutory_only:
+        query = query.where(DisclosureRow.statutory == True)  # noqa: E712
+    if not include_voided:
+        query = query.where(DisclosureRow.status != "voided")
+    if subject_commitments is not None:
+        query = query.where(
+            col(DisclosureRow.seq).in_(
+                select(DisclosureSubjectRow.disclosure_seq).where(
+                    col(DisclosureSubjectRow.commitment).in_(subject_commitments)
+                )
+            )
+        )
+    if before_seq is not None:
+        query = query.where(DisclosureRow.seq < before_seq)
+    query = query.order_by(col(DisclosureRow.seq).desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return session.exec(query).all()
+
+
+def disclosure_changes(session: Session, disclosure_seq: int) -> Sequence[DisclosureChangeRow]:
+    return session.exec(
+        select(DisclosureChangeRow)
+        .where(DisclosureChangeRow.disclosure_seq == disclosure_seq)
+        .order_by(DisclosureChangeRow.seq)
+    ).all()
+
+
+def subjects_of(session: Session, disclosure_seq: int) -> list[str]:
+    return list(session.exec(
+        select(DisclosureSubjectRow.commitment)
+        .where(DisclosureSubjectRow.disclosure_seq == disclosure_seq)
+        .order_by(DisclosureSubjectRow.position)
+    ).all())
+
+
+def disclosures_with_commitments(session: Session, commitments: list[str]) -> list[int]:
+    return sorted(set(session.exec(
+        select(DisclosureSubjectRow.disclosure_seq).where(col(DisclosureSubjectRow.commitment).in_(commitments))
+    ).all()))
+
+
+def vault_values(session: Session, commitments: list[str]) -> dict[str, str]:
+    if not commitments:
+        return {}
+    rows = session.exec(
+        select(VaultRow.commitment, VaultRow.value).where(col(VaultRow.commitment).in_(commitments))
+    ).all()
+    return dict(rows)
+
+
+def vault_rows_of_entries(session: Session, entry_seqs: list[int]) -> Sequence[VaultRow]:
+    return session.exec(select(VaultRow).where(col(VaultRow.entry_seq).in_(entry_seqs))).all()
+
+
+def erased(session: Session, commitments: list[str]) -> dict[str, int]:
+    if not commitments:
+        return {}
+    rows = session.exec(
+        select(ErasedCommitmentRow.commitment, ErasedCommitmentRow.erasure_seq)
+        .where(col(ErasedCommitmentRow.commitment).in_(commitments))
+    ).all()
+    return dict(rows)
+
+
+def counts(session: Session) -> dict[str, int]:
+    return {
+        "parties": session.exec(select(func.count()).select_from(PartyRow)).one(),
+        "disclosures": session.exec(select(func.count()).select_from(DisclosureRow)).one(),
+        "voided": session.exec(
+            select(func.count()).select_from(DisclosureRow).where(DisclosureRow.status == "voided")
+        ).one(),
+    }

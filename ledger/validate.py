@@ -1,0 +1,111 @@
+"""Field-level checks shared by every way input arrives (CLI options, JSON, CSV, the TUI)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from .errors import ValidationError
+
+MAX_TEXT = 2000
+MAX_SHORT = 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def text(field: str, value: object, *, required: bool = True, max_len: int = MAX_SHORT,
+         multiline: bool = False) -> str | None:
+    """A clean string: NFC, trimmed, valid Unicode, no control characters, bounded length."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError(field, "is required")
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field, "contains characters that are not valid Unicode") from None
+    value = unicodedata.normalize("NFC", value.strip())
+    pattern = _CONTROL if multiline else _CONTROL_SINGLE_LINE
+    if pattern.search(value):
+        raise ValidationError(field, "must not contain control characters")
+    if len(value) > max_len:
+        raise ValidationError(field, f"is too long ({len(value)} characters; at most {max_len})")
+    return value
+
+
+def iso_date(field: str, value: object, *, required: bool = True) -> date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError(field, "is required (a date as YYYY-MM-DD)")
+        return None
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be a date as YYYY-MM-DD")
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValueError
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError(field, f"'{value[:40]}' is not a date as YYYY-MM-DD") from None
+
+
+def count(field: str, value: object, *, required: bool = True, maximum: int = 100_000_000) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError(field, "is required (a whole number)")
+        return None
+    if isinstance(value, bool):
+        raise ValidationError(field, "must be a whole number")
+    if isinstance(value, str):
+        if not re.fullmatch(r"[+-]?\d{1,12}", value.strip()):
+            raise ValidationError(field, f"'{value[:40]}' is not a whole number")
+        value = int(value.strip())
+    if not isinstance(value, int):
+        raise ValidationError(field, "must be a whole number")
+    if value < 1:
+        raise ValidationError(field, "must be at least 1")
+    if value > maximum:
+        raise ValidationError(field, f"must be at most {maximum:,}")
+    return value
+
+
+def flag(field: str, value: object) -> bool:
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "y"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("false", "no", "0", "n"):
+        return False
+    raise ValidationError(field, "must be true or false")
+
+
+def text_list(field: str, value: object, *, max_items: int = 10_000) -> tuple[str, ...]:
+    """A list given as a JSON array or as text separated by ';' (or ',' when no ';')."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        sep = ";" if ";" in value else ","
+        value = [part for part in value.split(sep)]
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError(field, "must be a list")
+    if len(value) > max_items:
+        raise ValidationError(field, f"has too many values ({len(value):,}; at most {max_items:,})")
+    items = []
+    for i, item in enumerate(value):
+        cleaned = text(f"{field}[{i + 1}]", item, required=False)
+        if cleaned is not None:
+            items.append(cleaned)
+    return tuple(items)
+
+
+def known_code(field: str, value: str, valid: "dict | list | tuple", what: str) -> str:
+    if value not in valid:
+        choices = ", ".join(valid)
+        raise ValidationError(field, f"unknown {what} '{value[:60]}'; valid: {choices}")
+    return value
