@@ -250,8 +250,14 @@ class LedgerService:
             raise ValidationError("recipient", str(exc)) from None
         return RecipientFacts(party.party_id, party.kind, party.country)
 
-    def _prepare(self, inp: DisclosureInput, today: date) -> tuple[dict, Sealer]:
-        recipient = self._recipient_facts(inp.recipient)
+    def _prepare(self, inp: DisclosureInput, today: date,
+                 recipients: dict[str, RecipientFacts] | None = None) -> tuple[dict, Sealer]:
+        if recipients is None:
+            recipient = self._recipient_facts(inp.recipient)
+        else:  # an import resolves each recipient once
+            recipient = recipients.get(inp.recipient)
+            if recipient is None:
+                recipient = recipients[inp.recipient] = self._recipient_facts(inp.recipient)
         errors = check_disclosure(inp, self.ref, recipient, today)
         if errors:
             raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
@@ -285,10 +291,11 @@ class LedgerService:
         with self.store.transaction() as tx:
             today = self.today()
             prepared: list[tuple[dict, Sealer]] = []
+            recipients: dict[str, RecipientFacts] = {}
             for number, row in enumerate(rows, start=1):
                 try:
                     inp = DisclosureInput.from_mapping(row)
-                    prepared.append(self._prepare(inp, today))
+                    prepared.append(self._prepare(inp, today, recipients))
                 except ValidationErrors as exc:
                     problems.extend((number, e) for e in exc.errors)
                 except ValidationError as exc:

@@ -17,6 +17,16 @@ _CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
 def text(field: str, value: object, *, required: bool = True, max_len: int = MAX_SHORT,
          multiline: bool = False) -> str | None:
     """A clean string: NFC, trimmed, valid Unicode, no control characters, bounded length."""
+    if type(value) is str and value.isascii() and value.isprintable():
+        # Fast path: printable ASCII is already NFC and free of control characters.
+        value = value.strip()
+        if not value:
+            if required:
+                raise ValidationError(field, "is required")
+            return None
+        if len(value) > max_len:
+            raise ValidationError(field, f"is too long ({len(value)} characters; at most {max_len})")
+        return value
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise ValidationError(field, "is required")

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import sqlite_utils
 from sqlalchemy.pool import StaticPool
@@ -44,8 +44,7 @@ class StoredEntry:
     leaf_hash: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class PendingVaultValue:
+class PendingVaultValue(NamedTuple):
     commitment: str
     field: str
     salt: bytes
@@ -55,6 +54,22 @@ class PendingVaultValue:
 def leaf_hash_of(leaf: bytes) -> bytes:
     """RFC 9162 leaf hash: SHA-256(0x00 || leaf)."""
     return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def leaf_bytes(leaf: dict, body_bytes: bytes) -> bytes:
+    """The canonical bytes of a leaf, around its already-canonical body.
+
+    Equal to canonical_json(leaf): the envelope's keys in sorted order are
+    body, kind, prev, recorded_at, recorded_by, seq, v."""
+    return b"".join((
+        b'{"body":', body_bytes,
+        b',"kind":', canonical_json(leaf["kind"]),
+        b',"prev":"', leaf["prev"].encode("ascii"),
+        b'","recorded_at":', canonical_json(leaf["recorded_at"]),
+        b',"recorded_by":', canonical_json(leaf["recorded_by"]),
+        b',"seq":', str(leaf["seq"]).encode("ascii"),
+        b',"v":', str(leaf["v"]).encode("ascii"), b"}",
+    ))
 
 
 def _check_is_ledger_file(path: Path) -> None:
@@ -264,7 +279,7 @@ class WriteTransaction:
             "recorded_by": recorded_by,
             "body": body,
         }
-        leaf = canonical_json(leaf_value)
+        leaf = leaf_bytes(leaf_value, canonical_json(body))
         digest = leaf_hash_of(leaf)
         self.conn.execute(
             "INSERT INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", (seq, leaf, digest)
@@ -272,7 +287,7 @@ class WriteTransaction:
         if vault:
             self.conn.executemany(
                 "INSERT INTO vault (commitment, entry_seq, field, salt, value) VALUES (?, ?, ?, ?, ?)",
-                [(v.commitment, seq, v.field, v.salt, v.value) for v in vault],
+                [(c, seq, f, salt, value) for c, f, salt, value in vault],
             )
         project(self.conn, seq, leaf_value)
         self.size = seq

@@ -50,6 +50,18 @@ def disclosure_columns(body: dict) -> dict:
     return cols
 
 
+_DISCLOSURE_INSERT_COLUMNS = (
+    "seq", "recipient_id", "country", "first_day", "last_day", "purpose", "basis", "method",
+    "retention_until", "bulk", "contract_as_record", "subject_count", "group_count", "data_items",
+    "route", "statutory", "statutory_ground", "status", "version", "last_change_seq",
+    "recorded_at", "recorded_by",
+)
+_DISCLOSURE_INSERT = (
+    f"INSERT INTO disclosure ({', '.join(_DISCLOSURE_INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_DISCLOSURE_INSERT_COLUMNS))})"
+)
+
+
 def _subject_rows(seq: int, subjects: dict) -> list[tuple]:
     identified = subjects.get("identified", [])
     return [(seq, i, s["commitment"]) for i, s in enumerate(identified)]
@@ -69,11 +81,7 @@ def project(conn: sqlite3.Connection, seq: int, leaf: dict) -> None:
             recorded_at=leaf["recorded_at"],
             recorded_by=leaf["recorded_by"],
         )
-        names = ",".join(cols)
-        conn.execute(
-            f"INSERT INTO disclosure ({names}) VALUES ({','.join('?' * len(cols))})",
-            tuple(cols.values()),
-        )
+        conn.execute(_DISCLOSURE_INSERT, tuple(cols[name] for name in _DISCLOSURE_INSERT_COLUMNS))
         rows = _subject_rows(seq, body["subjects"])
         if rows:
             conn.executemany(
