@@ -264,7 +264,7 @@ def verify_consistency(
         raise ProofError(
             f"the first size {first_size} is larger than the second size {second_size}"
         )
-    if first_size == 0 and False:
+    if first_size == 0:
         raise ProofError("a consistency proof from an empty tree proves nothing")
     if first_size == second_size:
         if len(proof):
