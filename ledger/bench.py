@@ -29,7 +29,7 @@ _PARTIES = [
 ]
 _EVIDENCE = {
     "outsourcing": {"contract_reference": "CT-2025-014"},
-    "consent": {"consent_reference": "CONSENT-{n}", "consent_date": "2026-01-10"},
+    "consent": {"consent_reference": "CONSENT-{n}", "consent_date": "{day_before}"},
     "law": {"statute": "Income Tax Act Art. 225"},
     "joint_use": {"published_notice": "https://example.jp/privacy#joint-use"},
 }
@@ -59,7 +59,8 @@ def synthetic_rows(parties: list[tuple[str, str, str]], count: int, seed: int = 
     for n in range(count):
         party_id, country, basis = parties[rng.randrange(len(parties))]
         day = start + timedelta(days=rng.randrange(1000))
-        evidence = {k: x.format(n=n) for k, x in _EVIDENCE[basis].items()}
+        day_before = (day - timedelta(days=30)).isoformat()
+        evidence = {k: x.format(n=n, day_before=day_before) for k, x in _EVIDENCE[basis].items()}
         row = {
             "recipient": party_id, "date": day.isoformat(), "data_items": rng.sample(
                 ["name", "email", "student_id", "learning_records", "grade_records", "address", "phone"], 3),
@@ -75,7 +76,7 @@ def synthetic_rows(parties: list[tuple[str, str, str]], count: int, seed: int = 
             row["subjects"] = list(dict.fromkeys(row["subjects"]))
         if country != "JP":
             row["route"] = "equivalent_measures"
-            row["route_evidence"] = {"measures_reference": "DPA-2025-3", "last_checked_on": "2026-03-01"}
+            row["route_evidence"] = {"measures_reference": "DPA-2025-3", "last_checked_on": day_before}
         if rng.random() < 0.1:
             row["notes"] = f"batch {n}"
         rows.append(row)

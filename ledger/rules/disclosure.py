@@ -66,8 +66,10 @@ def statutory_reason(ground: str, ref: ReferenceData) -> str:
     return basis.statutory_reason if basis else ground
 
 
-def _check_evidence(field: str, fields: tuple[EvidenceField, ...], given: dict, today: date,
-                    owner: str, article: str, errors: list[ValidationError]) -> None:
+def _check_evidence(field: str, fields: tuple[EvidenceField, ...], given: dict, provided_on: date,
+                    owner: str, article: str, errors: list[ValidationError]) -> dict[str, date]:
+    """Required evidence present; dated evidence (consent, information, checks) precedes the release."""
+    dates: dict[str, date] = {}
     codes = {f.code for f in fields}
     for key in given:
         if key not in codes:
@@ -83,8 +85,10 @@ def _check_evidence(field: str, fields: tuple[EvidenceField, ...], given: dict, 
             except ValueError:
                 errors.append(ValidationError(f"{field}.{ev.code}", f"'{value[:40]}' is not a date as YYYY-MM-DD"))
                 continue
-            if day > today:
-                errors.append(ValidationError(f"{field}.{ev.code}", f"{day} is in the future"))
+            if day > provided_on:
+                errors.append(ValidationError(f"{field}.{ev.code}", f"{day} is after the provision on {provided_on}: the {ev.label.lower()} must come first", article))
+            dates[ev.code] = day
+    return dates
 
 
 def check_disclosure(inp: DisclosureInput, ref: ReferenceData, recipient: RecipientFacts,
@@ -144,7 +148,7 @@ def check_disclosure(inp: DisclosureInput, ref: ReferenceData, recipient: Recipi
             found = ref.data_items.get(item)
             if found is not None and found.care_required:
                 errors.append(ValidationError("data_items", f"'{item}' is special care-required information and can never be provided by {basis.name}", "APPI Art. 27(2) proviso"))
-    _check_evidence("evidence", basis.evidence, dict(inp.evidence), today, f"basis {basis.code}", basis.appi, errors)
+    _check_evidence("evidence", basis.evidence, dict(inp.evidence), inp.first_day, f"basis {basis.code}", basis.appi, errors)
 
     abroad = recipient.country != ref.settings.home_country
     if not abroad:
@@ -164,7 +168,16 @@ def check_disclosure(inp: DisclosureInput, ref: ReferenceData, recipient: Recipi
         errors.append(ValidationError("route", f"{route.name} needs a basis of category {' or '.join(route.requires_basis_categories)}; basis {basis.code} is {basis.category}", route.appi))
     if route.requires_designated_country and not ref.countries[recipient.country].designated:
         errors.append(ValidationError("route", f"{recipient.country} is not a country designated by the PPC", route.appi))
-    _check_evidence("route_evidence", route.evidence, dict(inp.route_evidence), today, f"route {route.code}", route.appi, errors)
+    dates = _check_evidence("route_evidence", route.evidence, dict(inp.route_evidence), inp.first_day,
+                            f"route {route.code}", route.appi, errors)
+    if route.requires_equivalent_measures:
+        limit = ref.settings.equivalent_measures_check_days
+        for code, day in dates.items():
+            if (inp.first_day - day).days > limit:
+                errors.append(ValidationError(
+                    f"route_evidence.{code}",
+                    f"the recipient's measures were last checked on {day}, more than {limit} days before the provision: check them again first",
+                    "PPC Rule 18(1)"))
     return errors
 
 
