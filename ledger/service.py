@@ -47,6 +47,7 @@ ERASURE_REASONS = {
 }
 PARTY_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 ERASED = "(erased)"
+IMPORT_BATCH = 5000
 
 Clock = Callable[[], datetime]
 
@@ -136,9 +137,11 @@ class LedgerService:
     def local_time(self, recorded_at: str) -> datetime:
         return datetime.fromisoformat(recorded_at.replace("Z", "+00:00")).astimezone(self.zone)
 
+    def _stamp(self) -> str:
+        return self.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
     def _append(self, tx: WriteTransaction, kind: str, body: dict, sealer: Sealer | None = None):
-        stamp = self.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        return tx.append(kind, body, stamp, self.operator, sealer.pending if sealer else ())
+        return tx.append(kind, body, self._stamp(), self.operator, sealer.pending if sealer else ())
 
     # ---- parties -------------------------------------------------------------
     def _checked_party(self, data: PartyInput, *, party_id: str, current_id: str | None) -> dict:
@@ -302,11 +305,15 @@ class LedgerService:
                     problems.append((number, exc))
             if problems:
                 raise ImportRejected(source, problems, len(rows))
-            seqs = []
-            for i, (body, sealer) in enumerate(prepared, start=1):
-                seqs.append(self._append(tx, "disclosure.recorded", body, sealer)[0])
-                if progress is not None and i % 5000 == 0:
-                    progress(i)
+            seqs: list[int] = []
+            stamp = self._stamp()
+            for start in range(0, len(prepared), IMPORT_BATCH):
+                batch = prepared[start:start + IMPORT_BATCH]
+                appended = tx.append_many("disclosure.recorded", [(b, s.pending) for b, s in batch],
+                                          stamp, self.operator)
+                seqs.extend(seq for seq, _, _ in appended)
+                if progress is not None:
+                    progress(len(seqs))
         return seqs
 
     def _disclosure_state(self, seq: int) -> tuple[dict, dict, str]:

@@ -14,7 +14,7 @@ from typing import Callable
 from .chain.encoding import FORMAT_VERSION, ZERO_HASH_HEX, canonical_json
 from .chain.merkle import RootBuilder
 from .storage.db import MIGRATIONS, Store, _split_sql
-from .storage.projection import PROJECTION_TABLE_NAMES, clear_projections, project
+from .storage.projection import PROJECTION_TABLE_NAMES, clear_projections, project, project_many
 from .vault import commitments_in
 
 ENTRY_KINDS = frozenset({
@@ -197,9 +197,14 @@ def rebuild_projections(store: Store, progress: Progress | None = None) -> int:
     total = store.size()
     with store.transaction():
         clear_projections(store.conn)
+        batch: list[tuple[int, dict]] = []
         for seq, leaf, _ in store.iter_entries():
-            project(store.conn, seq, json.loads(leaf))
-            if progress is not None and seq % 10000 == 0:
-                progress(seq, total)
+            batch.append((seq, json.loads(leaf)))
+            if len(batch) == 5000:
+                project_many(store.conn, batch)
+                batch.clear()
+                if progress is not None:
+                    progress(seq, total)
+        project_many(store.conn, batch)
     return total
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, create_engine
 
 from ..chain.encoding import FORMAT_VERSION, ZERO_HASH_HEX, canonical_json
 from ..errors import LedgerFileError
-from .projection import project
+from .projection import project_many
 
 # PRAGMA application_id marks a file as a Disclosure Ledger ("DLGR").
 APPLICATION_ID = 0x444C4752
@@ -269,30 +269,46 @@ class WriteTransaction:
         recorded_by: str,
         vault: list[PendingVaultValue] = (),
     ) -> tuple[int, dict, bytes]:
-        seq = self.size + 1
-        leaf_value = {
-            "v": FORMAT_VERSION,
-            "seq": seq,
-            "prev": self.last_hash_hex,
-            "kind": kind,
-            "recorded_at": recorded_at,
-            "recorded_by": recorded_by,
-            "body": body,
-        }
-        leaf = leaf_bytes(leaf_value, canonical_json(body))
-        digest = leaf_hash_of(leaf)
-        self.conn.execute(
-            "INSERT INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", (seq, leaf, digest)
-        )
-        if vault:
+        """Append one entry with its vault values and projection rows."""
+        return self.append_many(kind, [(body, vault)], recorded_at, recorded_by)[0]
+
+    def append_many(
+        self,
+        kind: str,
+        items: list[tuple[dict, list[PendingVaultValue]]],
+        recorded_at: str,
+        recorded_by: str,
+    ) -> list[tuple[int, dict, bytes]]:
+        """Append entries of one kind in order, writing rows in batches (bulk imports)."""
+        appended: list[tuple[int, dict, bytes]] = []
+        entry_rows: list[tuple] = []
+        vault_rows: list[tuple] = []
+        for body, vault in items:
+            seq = self.size + 1
+            leaf_value = {
+                "v": FORMAT_VERSION,
+                "seq": seq,
+                "prev": self.last_hash_hex,
+                "kind": kind,
+                "recorded_at": recorded_at,
+                "recorded_by": recorded_by,
+                "body": body,
+            }
+            leaf = leaf_bytes(leaf_value, canonical_json(body))
+            digest = leaf_hash_of(leaf)
+            entry_rows.append((seq, leaf, digest))
+            vault_rows.extend((c, seq, f, salt, value) for c, f, salt, value in vault)
+            appended.append((seq, leaf_value, digest))
+            self.size = seq
+            self.last_hash_hex = digest.hex()
+        self.conn.executemany("INSERT INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", entry_rows)
+        if vault_rows:
             self.conn.executemany(
                 "INSERT INTO vault (commitment, entry_seq, field, salt, value) VALUES (?, ?, ?, ?, ?)",
-                [(c, seq, f, salt, value) for c, f, salt, value in vault],
+                vault_rows,
             )
-        project(self.conn, seq, leaf_value)
-        self.size = seq
-        self.last_hash_hex = digest.hex()
-        return seq, leaf_value, digest
+        project_many(self.conn, [(seq, leaf_value) for seq, leaf_value, _ in appended])
+        return appended
 
     def delete_vault_values(self, commitments: list[str]) -> int:
         """Erasure: the only deletion the ledger makes, and only of vault rows."""

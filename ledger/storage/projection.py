@@ -67,27 +67,53 @@ def _subject_rows(seq: int, subjects: dict) -> list[tuple]:
     return [(seq, i, s["commitment"]) for i, s in enumerate(identified)]
 
 
+_SUBJECT_INSERT = "INSERT INTO disclosure_subject (disclosure_seq, position, commitment) VALUES (?, ?, ?)"
+
+
+def _recorded_disclosure_row(seq: int, leaf: dict) -> tuple:
+    cols = disclosure_columns(leaf["body"])
+    cols.update(
+        seq=seq,
+        status="active",
+        version=1,
+        last_change_seq=None,
+        recorded_at=leaf["recorded_at"],
+        recorded_by=leaf["recorded_by"],
+    )
+    return tuple(cols[name] for name in _DISCLOSURE_INSERT_COLUMNS)
+
+
+def project_many(conn: sqlite3.Connection, entries: list[tuple[int, dict]]) -> None:
+    """Project entries in seq order; runs of recorded disclosures go in one batch."""
+    rows: list[tuple] = []
+    subjects: list[tuple] = []
+
+    def flush() -> None:
+        if rows:
+            conn.executemany(_DISCLOSURE_INSERT, rows)
+            conn.executemany(_SUBJECT_INSERT, subjects)
+            rows.clear()
+            subjects.clear()
+
+    for seq, leaf in entries:
+        if leaf["kind"] == "disclosure.recorded":
+            rows.append(_recorded_disclosure_row(seq, leaf))
+            subjects.extend(_subject_rows(seq, leaf["body"]["subjects"]))
+        else:
+            flush()
+            project(conn, seq, leaf)
+    flush()
+
+
 def project(conn: sqlite3.Connection, seq: int, leaf: dict) -> None:
     """Write what entry `seq` (its decoded leaf) means into the query tables."""
     kind = leaf["kind"]
     body = leaf["body"]
     if kind == "disclosure.recorded":
-        cols = disclosure_columns(body)
-        cols.update(
-            seq=seq,
-            status="active",
-            version=1,
-            last_change_seq=None,
-            recorded_at=leaf["recorded_at"],
-            recorded_by=leaf["recorded_by"],
-        )
-        conn.execute(_DISCLOSURE_INSERT, tuple(cols[name] for name in _DISCLOSURE_INSERT_COLUMNS))
+        conn.execute(_DISCLOSURE_INSERT, _recorded_disclosure_row(seq, leaf))
         rows = _subject_rows(seq, body["subjects"])
         if rows:
-            conn.executemany(
-                "INSERT INTO disclosure_subject (disclosure_seq, position, commitment) VALUES (?, ?, ?)",
-                rows,
-            )
+            conn.executemany(_SUBJECT_INSERT, rows)
     elif kind in ("disclosure.corrected", "disclosure.voided"):
         target = body["disclosure"]
         if kind == "disclosure.corrected":
@@ -96,10 +122,7 @@ def project(conn: sqlite3.Connection, seq: int, leaf: dict) -> None:
             action, fields = "corrected", ",".join(sorted(changes))
             if "subjects" in changes:
                 conn.execute("DELETE FROM disclosure_subject WHERE disclosure_seq = ?", (target,))
-                conn.executemany(
-                    "INSERT INTO disclosure_subject (disclosure_seq, position, commitment) VALUES (?, ?, ?)",
-                    _subject_rows(target, changes["subjects"]),
-                )
+                conn.executemany(_SUBJECT_INSERT, _subject_rows(target, changes["subjects"]))
         else:
             cols = {"status": "voided"}
             action, fields = "voided", "status"
