@@ -419,11 +419,9 @@ def cmd_bench(args, service: LedgerService | None) -> int:
 
 
 def cmd_tui(args, service: LedgerService | None) -> int:
-    try:
-        from tui.app import run_app
-    except ImportError as exc:  # the terminal app is optional for headless installs
-        raise UsageError(f"the terminal app is not available ({exc}); use the commands (see --help)") from None
-    return run_app(args.db_path)
+    if args.open_app is None:
+        raise UsageError("the terminal app is not part of this installation; use the commands (see --help)")
+    return args.open_app(args.db_path)
 
 
 # ---- parser ---------------------------------------------------------------------------
@@ -536,9 +534,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, open_app: Callable[[Path], int] | None = None) -> int:
+    """Run one command. `open_app` opens the terminal app (the core does not import it)."""
     try:
-        return _run(argv)
+        return _run(argv, open_app)
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was kept", file=sys.stderr)
         return 130
@@ -546,10 +545,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _run(argv: Sequence[str] | None) -> int:
+def _run(argv: Sequence[str] | None, open_app: Callable[[Path], int] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        args.open_app = open_app
         args.db_path = Path(args.db).expanduser() if args.db else default_ledger_path()
         if args.command is None:
             args.func, args.opens = cmd_tui, "none"
