@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sqlite3
 import sys
 from dataclasses import asdict
@@ -18,7 +19,7 @@ from .errors import LedgerError, ValidationError, ValidationErrors
 from .paths import DB_ENV, default_ledger_path
 from .service import ERASURE_REASONS, ImportRejected, LedgerService
 
-EXIT_OK, EXIT_INTEGRITY, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INTEGRITY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 
 class UsageError(LedgerError):
@@ -559,8 +560,8 @@ def _run(argv: Sequence[str] | None, open_app: Callable[[Path], int] | None) -> 
             if args.db_path.exists() and args.db_path.stat().st_size > 0:
                 raise UsageError(f"{args.db_path}: already exists; `demo` writes only into a new file (choose one with --db)")
         create = args.opens in ("create", "new")
-        if create:
-            args.db_path.parent.mkdir(parents=True, exist_ok=True) if not args.db else None
+        if create and args.db is None and DB_ENV not in os.environ:
+            args.db_path.parent.mkdir(parents=True, exist_ok=True)  # the default ledger's folder
         service = LedgerService.open(args.db_path, create=create, operator=args.operator)
         try:
             return args.func(args, service)
@@ -584,6 +585,10 @@ def _run(argv: Sequence[str] | None, open_app: Callable[[Path], int] | None) -> 
     except OSError as exc:
         print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # a defect: say so plainly; the transaction was rolled back
+        print(f"error: unexpected internal error ({type(exc).__name__}: {exc}); nothing was recorded. "
+              "Please report this with the command you ran.", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
