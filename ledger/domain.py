@@ -61,30 +61,32 @@ class DisclosureInput:
     def from_mapping(cls, data: Mapping[str, object]) -> "DisclosureInput":
         """Parse a JSON object or a CSV row; `evidence.X` / `route_evidence.X` keys are accepted flat."""
         errors: list[ValidationError] = []
-        evidence: dict[str, object] = {}
-        route_evidence: dict[str, object] = {}
+        if not isinstance(data, Mapping):
+            raise ValidationError("disclosure", "must be an object of field: value")
+        flat: dict[str, dict[str, object]] = {"evidence": {}, "route_evidence": {}}
         plain: dict[str, object] = {}
         for key, value in data.items():
             if not isinstance(key, str):
                 errors.append(ValidationError(str(key), "is not a field name"))
-            elif key.startswith("evidence."):
+            elif key.startswith("evidence.") or key.startswith("route_evidence."):
+                group, _, name = key.partition(".")
                 if value not in (None, ""):
-                    evidence[key[len("evidence."):]] = value
-            elif key.startswith("route_evidence."):
-                if value not in (None, ""):
-                    route_evidence[key[len("route_evidence."):]] = value
+                    flat[group][name] = value
             elif key in DISCLOSURE_FIELDS:
                 plain[key] = value
             else:
                 errors.append(ValidationError(key, f"is not a disclosure field; fields: {', '.join(DISCLOSURE_FIELDS)}"))
-        for name, target in (("evidence", evidence), ("route_evidence", route_evidence)):
+        merged: dict[str, dict[str, object]] = {}
+        for name in ("evidence", "route_evidence"):
             given = plain.get(name)
-            if given in (None, ""):
-                continue
-            if not isinstance(given, Mapping):
-                errors.append(ValidationError(name, "must be an object of field: value"))
-            else:
-                target.update(given)
+            merged[name] = {}
+            if given not in (None, ""):
+                if not isinstance(given, Mapping):
+                    errors.append(ValidationError(name, "must be an object of field: value"))
+                else:
+                    merged[name].update(given)
+            merged[name].update(flat[name])  # a flat `evidence.X` key is the more specific one
+        evidence, route_evidence = merged["evidence"], merged["route_evidence"]
 
         def attempt(fn, *args, **kwargs):
             try:
@@ -118,6 +120,23 @@ class DisclosureInput:
         if errors:
             raise ValidationErrors(errors) if len(errors) > 1 else errors[0]
         return cls(**result)  # type: ignore[arg-type]
+
+
+    def as_mapping(self) -> dict[str, object]:
+        """The fields as `from_mapping` takes them (to re-check a typed input)."""
+        return {
+            "recipient": self.recipient, "first_day": self.first_day, "last_day": self.last_day,
+            "subjects": list(self.subjects), "group_description": self.group_description,
+            "group_count": self.group_count, "data_items": list(self.data_items), "purpose": self.purpose,
+            "basis": self.basis, "evidence": dict(self.evidence), "route": self.route,
+            "route_evidence": dict(self.route_evidence), "method": self.method, "notes": self.notes,
+            "contract_as_record": self.contract_as_record,
+        }
+
+    @classmethod
+    def parse(cls, data: "DisclosureInput | Mapping[str, object]") -> "DisclosureInput":
+        """Every way a disclosure arrives goes through the same field checks."""
+        return cls.from_mapping(data.as_mapping() if isinstance(data, DisclosureInput) else data)
 
 
 def _text_map(name: str, data: Mapping[str, object], errors: list) -> dict[str, str]:

@@ -270,7 +270,7 @@ class LedgerService:
     def check_disclosure(self, data: DisclosureInput | Mapping) -> list[ValidationError]:
         """The refusals recording this would meet, without recording it (for live form validation)."""
         try:
-            inp = data if isinstance(data, DisclosureInput) else DisclosureInput.from_mapping(data)
+            inp = DisclosureInput.parse(data)
             recipient = self._recipient_facts(inp.recipient)
         except ValidationErrors as exc:
             return list(exc.errors)
@@ -280,7 +280,7 @@ class LedgerService:
 
     def record_disclosure(self, data: DisclosureInput | Mapping) -> int:
         """Append one disclosure; returns its seq. Refused input raises and writes nothing."""
-        inp = data if isinstance(data, DisclosureInput) else DisclosureInput.from_mapping(data)
+        inp = DisclosureInput.parse(data)
         with self.store.transaction() as tx:
             body, sealer = self._prepare(inp, self.today())
             seq, _, _ = self._append(tx, "disclosure.recorded", body, sealer)
@@ -297,7 +297,7 @@ class LedgerService:
             recipients: dict[str, RecipientFacts] = {}
             for number, row in enumerate(rows, start=1):
                 try:
-                    inp = DisclosureInput.from_mapping(row)
+                    inp = DisclosureInput.parse(row)
                     prepared.append(self._prepare(inp, today, recipients))
                 except ValidationErrors as exc:
                     problems.extend((number, e) for e in exc.errors)
@@ -449,7 +449,7 @@ class LedgerService:
         with self.store.session() as session:
             commitments = None
             if filters.subject is not None:
-                commitments = queries.subject_commitments(session, filters.subject.strip())
+                commitments = queries.subject_commitments(session, v.text("subject", filters.subject))
             rows = queries.disclosures(
                 session, since=filters.since, until=filters.until, recipient_id=recipient_id,
                 basis=filters.basis, statutory_only=filters.statutory_only,
@@ -486,7 +486,7 @@ class LedgerService:
             leaf = parse_leaf(self.store.entry(change.seq).leaf)
             history.append(DisclosureChange(
                 change.seq, change.action, tuple(change.fields.split(",")),
-                vault.get(change.reason_commitment), leaf["recorded_at"], leaf["recorded_by"]))
+                vault.get(change.reason_commitment, ERASED), leaf["recorded_at"], leaf["recorded_by"]))
         def shown(value):
             return ERASED if isinstance(value, str) and value.startswith(ERASED) else value
         return DisclosureDetail(

@@ -11,6 +11,7 @@ from datetime import date
 
 from ..domain import DisclosureInput
 from ..errors import ValidationError
+from ..validate import iso_date
 from ..refdata import EvidenceField, LegalBasis, ReferenceData
 from ..vault import Sealer
 
@@ -81,9 +82,9 @@ def _check_evidence(field: str, fields: tuple[EvidenceField, ...], given: dict, 
             errors.append(ValidationError(f"{field}.{ev.code}", f"is required for {owner} ({ev.label})", article))
         elif ev.kind == "date":
             try:
-                day = date.fromisoformat(value)
-            except ValueError:
-                errors.append(ValidationError(f"{field}.{ev.code}", f"'{value[:40]}' is not a date as YYYY-MM-DD"))
+                day = iso_date(f"{field}.{ev.code}", value)
+            except ValidationError as exc:
+                errors.append(exc)
                 continue
             if day > provided_on:
                 errors.append(ValidationError(f"{field}.{ev.code}", f"{day} is after the provision on {provided_on}: the {ev.label.lower()} must come first", article))
