@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import re
 import secrets
@@ -538,7 +539,7 @@ def _summary(row, name: str) -> DisclosureSummary:
     return DisclosureSummary(
         seq=row.seq, recipient_id=row.recipient_id, recipient_name=name, first_day=row.first_day,
         last_day=row.last_day, bulk=bool(row.bulk), subject_count=row.subject_count,
-        data_items=tuple(row.data_items.split(",")) if row.data_items else (), purpose=row.purpose,
+        data_items=tuple(json.loads(row.data_items)), purpose=row.purpose,
         basis=row.basis, country=row.country, route=row.route, method=row.method,
         statutory=bool(row.statutory), statutory_ground=row.statutory_ground,
         contract_as_record=bool(row.contract_as_record),

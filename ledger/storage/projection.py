@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from ..chain.encoding import canonical_json
+
 PROJECTION_TABLE_NAMES = (
     "party",
     "party_version",
@@ -41,7 +43,7 @@ def disclosure_columns(body: dict) -> dict:
             cols["subject_count"] = len(subjects["identified"])
             cols["group_count"] = None
     if "data_items" in body:
-        cols["data_items"] = ",".join(body["data_items"])
+        cols["data_items"] = canonical_json(body["data_items"]).decode("utf-8")
     if "cross_border" in body:
         cols["route"] = body["cross_border"]["route"] if body["cross_border"] else None
     if "statutory" in body:
