@@ -2,8 +2,9 @@
 
 The legal bases for providing personal data (APPI Art. 27, GDPR Art. 6/26/28),
 the cross-border routes (APPI Art. 28), the transfer methods, the purposes of
-use, the data-item categories, the kinds of recipient, the countries and the
-settings are read from TOML, checked, and returned as frozen objects. The rules
+use, the data-item categories, the kinds of recipient, the countries, the
+settings and the contractor assessment checklist (APPI Art. 25, PPC general
+guideline 3-4-4 and its annex; GDPR Art. 28) are read from TOML, checked, and returned as frozen objects. The rules
 engine reads these objects; it does not restate the law in code.
 
 A malformed file raises :class:`ledger.errors.ReferenceDataError` whose message
@@ -29,9 +30,13 @@ from ledger.errors import ReferenceDataError
 
 __all__ = [
     "BASIS_CATEGORIES",
+    "CHECKLIST_ID_PATTERN",
     "DATA_ENV",
     "EVIDENCE_KINDS",
     "FILES",
+    "AssessmentSettings",
+    "ChecklistArea",
+    "ChecklistItem",
     "Country",
     "CrossBorderRoute",
     "DataItem",
@@ -65,6 +70,9 @@ DATA_ENV = "DISCLOSURE_LEDGER_DATA"
 
 _CODE = re.compile(r"[a-z][a-z0-9_]*")
 _COUNTRY_CODE = re.compile(r"[A-Z]{2}")
+
+#: Pattern of a checklist item id: two capital letters, a hyphen, two digits ("TS-03").
+CHECKLIST_ID_PATTERN = re.compile(r"[A-Z]{2}-\d{2}")
 
 
 # --------------------------------------------------------------------------
@@ -180,6 +188,38 @@ class Settings:
     equivalent_measures_check_days: int
 
 
+@dataclass(frozen=True, slots=True)
+class ChecklistArea:
+    """An area of the contractor assessment checklist (a section of the guideline's annex,
+    or the contract terms)."""
+
+    code: str
+    name: str
+    name_ja: str
+    guideline: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    """One question of the contractor assessment checklist."""
+
+    id: str
+    area: str  # a ChecklistArea code
+    question: str
+    weight: int  # 1..5
+    critical: bool  # not met: the contractor is rejected
+    appi: str
+    gdpr: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentSettings:
+    """Defaults for contractor assessments (the validity is Settings.assessment_validity_months)."""
+
+    condition_deadline_days: int
+    expiring_within_days: int
+
+
 @dataclass(frozen=True)
 class ReferenceData:
     """All reference data, each mapping keyed by code in file order."""
@@ -192,6 +232,9 @@ class ReferenceData:
     party_kinds: Mapping[str, PartyKind]
     countries: Mapping[str, Country]
     settings: Settings
+    checklist_areas: Mapping[str, ChecklistArea]
+    checklist: Mapping[str, ChecklistItem]  # keyed by item id, in file order
+    assessment: AssessmentSettings
 
 
 # --------------------------------------------------------------------------
@@ -301,6 +344,37 @@ _SETTING_RANGES: Mapping[str, tuple[int, int, str]] = {
     ),
 }
 
+_AREA_SPEC: _Spec = {
+    "code": (_TEXT, True),
+    "name": (_TEXT, True),
+    "name_ja": (_TEXT, True),
+    "guideline": (_TEXT, True),
+}
+
+_CHECKLIST_ITEM_SPEC: _Spec = {
+    "id": (_TEXT, True),
+    "area": (_TEXT, True),
+    "question": (_TEXT, True),
+    "weight": (_INT, True),
+    "critical": (_BOOL, True),
+    "appi": (_TEXT, True),
+    "gdpr": (_TEXT, True),
+}
+
+_ASSESSMENT_SPEC: _Spec = {
+    "condition_deadline_days": (_INT, True),
+    "expiring_within_days": (_INT, True),
+}
+
+# Allowed range of each [assessment] setting: (lowest, highest, reason shown).
+_ASSESSMENT_RANGES: Mapping[str, tuple[int, int, str]] = {
+    "condition_deadline_days": (1, 366, "conditions must be met within about a year"),
+    "expiring_within_days": (1, 366, "the due list looks ahead at most about a year"),
+}
+
+#: Lowest and highest weight of a checklist item.
+_WEIGHTS = (1, 5)
+
 # The files of a reference data folder.
 _LEGAL_BASES = "legal_bases.toml"
 _PURPOSES = "purposes.toml"
@@ -308,6 +382,7 @@ _DATA_ITEMS = "data_items.toml"
 _PARTY_KINDS = "party_kinds.toml"
 _COUNTRIES = "countries.toml"
 _SETTINGS = "settings.toml"
+_CHECKLIST = "checklist.toml"
 
 FILES: tuple[str, ...] = (
     _LEGAL_BASES,
@@ -316,6 +391,7 @@ FILES: tuple[str, ...] = (
     _PARTY_KINDS,
     _COUNTRIES,
     _SETTINGS,
+    _CHECKLIST,
 )
 
 
@@ -591,6 +667,76 @@ def _load_settings(folder: Path, countries: Mapping[str, Country]) -> Settings:
     return Settings(**v)
 
 
+def _load_checklist(
+    folder: Path,
+) -> tuple[Mapping[str, ChecklistArea], Mapping[str, ChecklistItem], AssessmentSettings]:
+    doc = _read(folder, _CHECKLIST)
+    for key in doc:
+        if key not in ("assessment", "area", "item"):
+            _fail(
+                _CHECKLIST,
+                f"unknown key {key!r} at top level (expected [assessment], [[area]], [[item]])",
+            )
+
+    raw_settings = doc.get("assessment")
+    where = f"{_CHECKLIST}: [assessment]"
+    if raw_settings is None:
+        _fail(_CHECKLIST, "missing [assessment] table")
+    s = _check_table(raw_settings, _ASSESSMENT_SPEC, where)
+    for key, (low, high, reason) in _ASSESSMENT_RANGES.items():
+        if not low <= s[key] <= high:
+            _fail(where, f"{key} must be from {low} to {high}, not {s[key]} ({reason})")
+    settings = AssessmentSettings(**s)
+
+    areas = {}
+    for _, v in _entries(doc.get("area"), where=_CHECKLIST, table="area", spec=_AREA_SPEC):
+        areas[v["code"]] = ChecklistArea(**v)
+
+    # Items are keyed by id, not code, so they are checked here rather than by _entries.
+    raw_items = doc.get("item")
+    if raw_items is None:
+        _fail(_CHECKLIST, "missing [[item]] tables")
+    if not isinstance(raw_items, list):
+        _fail(_CHECKLIST, f"item must be a list of [[item]] tables, not {_shown(raw_items)}")
+    if not raw_items:
+        _fail(_CHECKLIST, "has no [[item]] entries")
+    items: dict[str, ChecklistItem] = {}
+    seen: dict[str, str] = {}
+    low, high = _WEIGHTS
+    for index, raw in enumerate(raw_items, start=1):
+        label = f"item[{index}]"
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+            label += f" (id {raw['id']!r})"
+        entry_where = f"{_CHECKLIST}: {label}"
+        v = _check_table(raw, _CHECKLIST_ITEM_SPEC, entry_where)
+        if not CHECKLIST_ID_PATTERN.fullmatch(v["id"]):
+            _fail(
+                entry_where,
+                f"id {v['id']!r} is not valid: it must be two capital letters, a hyphen and "
+                "two digits, like 'TS-03'",
+            )
+        if v["id"] in seen:
+            _fail(entry_where, f"duplicate id {v['id']!r} (also {seen[v['id']]})")
+        seen[v["id"]] = f"item[{index}]"
+        if v["area"] not in areas:
+            _fail(
+                entry_where,
+                f"area names unknown area {v['area']!r} (known: {', '.join(areas)})",
+            )
+        if not low <= v["weight"] <= high:
+            _fail(entry_where, f"weight must be from {low} to {high}, not {v['weight']}")
+        items[v["id"]] = ChecklistItem(**v)
+
+    used = {item.area for item in items.values()}
+    for index, code in enumerate(areas, start=1):
+        if code not in used:
+            _fail(
+                f"{_CHECKLIST}: area[{index}] (code {code!r})",
+                "has no [[item]] entries: every area needs at least one item",
+            )
+    return _frozen(areas), _frozen(items), settings
+
+
 # --------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------
@@ -635,6 +781,7 @@ def _load_cached(folder: Path) -> ReferenceData:
     purposes = _load_purposes(folder)
     bases, routes, methods = _load_legal_bases(folder, party_kinds)
     settings = _load_settings(folder, countries)
+    checklist_areas, checklist, assessment = _load_checklist(folder)
     return ReferenceData(
         bases=bases,
         routes=routes,
@@ -644,4 +791,7 @@ def _load_cached(folder: Path) -> ReferenceData:
         party_kinds=party_kinds,
         countries=countries,
         settings=settings,
+        checklist_areas=checklist_areas,
+        checklist=checklist,
+        assessment=assessment,
     )

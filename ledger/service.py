@@ -28,10 +28,12 @@ from .domain import (
 )
 from .errors import LedgerError, NotFoundError, ValidationError, ValidationErrors
 from .refdata import ReferenceData, load_reference_data
+from .importer import paused_gc, prepare_chunks
 from .rules.disclosure import (
     RecipientFacts,
     check_disclosure,
     disclosure_body,
+    prepare_disclosure,
     retention,
     statutory_reason,
 )
@@ -48,7 +50,6 @@ ERASURE_REASONS = {
 }
 PARTY_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 ERASED = "(erased)"
-IMPORT_BATCH = 5000
 
 Clock = Callable[[], datetime]
 
@@ -254,6 +255,24 @@ class LedgerService:
             raise ValidationError("recipient", str(exc)) from None
         return RecipientFacts(party.party_id, party.kind, party.country)
 
+    def _recipients_named_in(self, rows: list) -> dict[str, RecipientFacts | str]:
+        """Each distinct recipient of an import, resolved once: its facts, or why it is unknown."""
+        resolved: dict[str, RecipientFacts | str] = {}
+        for row in rows:
+            name = row.get("recipient") if isinstance(row, Mapping) else None
+            if not isinstance(name, str):
+                continue
+            try:
+                key = v.text("recipient", name)
+            except ValidationError:
+                continue
+            if key is not None and key not in resolved:
+                try:
+                    resolved[key] = self._recipient_facts(key)
+                except ValidationError as exc:
+                    resolved[key] = exc.rule
+        return resolved
+
     def _prepare(self, inp: DisclosureInput, today: date,
                  recipients: dict[str, RecipientFacts] | None = None) -> tuple[dict, Sealer]:
         if recipients is None:
@@ -262,11 +281,7 @@ class LedgerService:
             recipient = recipients.get(inp.recipient)
             if recipient is None:
                 recipient = recipients[inp.recipient] = self._recipient_facts(inp.recipient)
-        errors = check_disclosure(inp, self.ref, recipient, today)
-        if errors:
-            raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
-        sealer = Sealer()
-        return disclosure_body(inp, self.ref, recipient, today, sealer), sealer
+        return prepare_disclosure(inp, self.ref, recipient, today)
 
     def check_disclosure(self, data: DisclosureInput | Mapping) -> list[ValidationError]:
         """The refusals recording this would meet, without recording it (for live form validation)."""
@@ -292,46 +307,41 @@ class LedgerService:
         """All or nothing: every row is checked first; one bad row and nothing is written."""
         rows = list(rows)
         problems: list[tuple[int, ValidationError]] = []
-        with self.store.transaction() as tx:
+        seqs: list[int] = []
+        with paused_gc(), self.store.transaction() as tx:
             today = self.today()
-            prepared: list[tuple[dict, Sealer]] = []
-            recipients: dict[str, RecipientFacts] = {}
-            for number, row in enumerate(rows, start=1):
-                try:
-                    inp = DisclosureInput.parse(row)
-                    prepared.append(self._prepare(inp, today, recipients))
-                except ValidationErrors as exc:
-                    problems.extend((number, e) for e in exc.errors)
-                except ValidationError as exc:
-                    problems.append((number, exc))
-            if problems:
-                raise ImportRejected(source, problems, len(rows))
-            seqs: list[int] = []
             stamp = self._stamp()
-            for start in range(0, len(prepared), IMPORT_BATCH):
-                batch = prepared[start:start + IMPORT_BATCH]
-                appended = tx.append_many("disclosure.recorded", [(b, s.pending) for b, s in batch],
-                                          stamp, self.operator)
+            recipients = self._recipients_named_in(rows)
+            for prepared, chunk_problems in prepare_chunks(rows, self.ref, recipients, today):
+                problems.extend(chunk_problems)
+                if problems:  # keep checking to report every bad row; write nothing more
+                    continue
+                batch = [(json.loads(body), body, vault) for body, vault in prepared]
+                appended = tx.append_many("disclosure.recorded", batch, stamp, self.operator)
                 seqs.extend(seq for seq, _, _ in appended)
                 if progress is not None:
                     progress(len(seqs))
+            if problems:  # leaving the transaction by an exception rolls every row back
+                raise ImportRejected(source, problems, len(rows))
         return seqs
 
-    def _disclosure_state(self, seq: int) -> tuple[dict, dict, str]:
-        """The current body of disclosure `seq` (corrections applied), its first leaf and status."""
+    def _disclosure_state(self, seq: int) -> tuple[dict, dict, str, list[int]]:
+        """The current body of disclosure `seq` (corrections applied), its first leaf, its status,
+        and the seqs of its entries (the disclosure and every correction or void)."""
         with self.store.session() as session:
             found = queries.disclosure(session, seq)
             if found is None:
                 raise NotFoundError(f"entry {seq} is not a disclosure")
             changes = queries.disclosure_changes(session, seq)
-        entries = self.store.entries([seq, *[c.seq for c in changes]])
+        seqs = [seq, *[c.seq for c in changes]]
+        entries = self.store.entries(seqs)
         first = parse_leaf(entries[0].leaf)
         body = dict(first["body"])
         for entry in entries[1:]:
             leaf = parse_leaf(entry.leaf)
             if leaf["kind"] == "disclosure.corrected":
                 body.update(leaf["body"]["changes"])
-        return body, first, found[0].status
+        return body, first, found[0].status, seqs
 
     def _open_values(self, value: object, vault: Mapping[str, str]) -> object:
         """A body value with every commitment replaced by its vault plaintext (or a mark when erased)."""
@@ -343,9 +353,9 @@ class LedgerService:
             return [self._open_values(x, vault) for x in value]
         return value
 
-    def _vault_for(self, body: dict) -> dict[str, str]:
+    def _vault_for(self, entry_seqs: list[int]) -> dict[str, str]:
         with self.store.session() as session:
-            return queries.vault_values(session, commitments_in(body))
+            return queries.vault_values(session, entry_seqs)
 
     def _input_from_body(self, body: dict, vault: Mapping[str, str]) -> dict:
         opened = self._open_values(body, vault)
@@ -375,10 +385,10 @@ class LedgerService:
         if not changes:
             raise ValidationError("changes", "name at least one field to correct")
         with self.store.transaction() as tx:
-            body, first, status = self._disclosure_state(seq)
+            body, first, status, seqs = self._disclosure_state(seq)
             if status == "voided":
                 raise ValidationError("disclosure", f"entry {seq} was voided and cannot be corrected")
-            vault = self._vault_for(body)
+            vault = self._vault_for(seqs)
             current = self._input_from_body(body, vault)
             merged = dict(current)
             if "date" in changes:
@@ -409,7 +419,7 @@ class LedgerService:
     def void_disclosure(self, seq: int, reason: str) -> int:
         reason = v.text("reason", reason, max_len=v.MAX_TEXT, multiline=True)
         with self.store.transaction() as tx:
-            _, _, status = self._disclosure_state(seq)
+            status = self._disclosure_state(seq)[2]
             if status == "voided":
                 raise ValidationError("disclosure", f"entry {seq} is already voided")
             sealer = Sealer()
@@ -424,19 +434,22 @@ class LedgerService:
         v.known_code("reason", reason, list(ERASURE_REASONS), "erasure reason")
         with self.store.transaction() as tx:
             with self.store.session() as session:
-                subject = queries.subject_commitments(session, identifier)
+                subject = queries.subject_values(session, identifier)
                 if not subject:
                     raise NotFoundError(f"no disclosure in the ledger names the subject '{identifier}' "
                                         "(or the subject was already erased)")
-                touched = queries.disclosures_with_commitments(session, subject)
+                erased_ids = {commitment for _, commitment in subject}
+                touched = queries.disclosure_seqs_naming(session, identifier)
                 # Free text about only this person goes too: notes, evidence, reasons.
                 sole = [seq for seq in touched
-                        if set(queries.subjects_of(session, seq)) <= set(subject)]
+                        if set(queries.subjects_of(session, seq)) <= erased_ids]
                 related = sole + [c.seq for seq in sole for c in queries.disclosure_changes(session, seq)]
-                free_text = [row.commitment for row in queries.vault_rows_of_entries(session, related)
+                free_text = [(row.entry_seq, row.commitment)
+                             for row in queries.vault_rows_of_entries(session, related)
                              if row.field != "subject"]
             removed = sorted(set(subject) | set(free_text))
-            seq, _, _ = self._append(tx, "subject.erased", {"reason": reason, "commitments": removed})
+            seq, _, _ = self._append(tx, "subject.erased", {
+                "reason": reason, "commitments": sorted({c for _, c in removed})})
             tx.delete_vault_values(removed)
         return ErasureResult(seq, len(subject), len(free_text), tuple(touched))
 
@@ -448,13 +461,11 @@ class LedgerService:
         if filters.basis is not None:
             v.known_code("basis", filters.basis, list(self.ref.bases), "legal basis")
         with self.store.session() as session:
-            commitments = None
-            if filters.subject is not None:
-                commitments = queries.subject_commitments(session, v.text("subject", filters.subject))
+            subject = v.text("subject", filters.subject) if filters.subject is not None else None
             rows = queries.disclosures(
                 session, since=filters.since, until=filters.until, recipient_id=recipient_id,
                 basis=filters.basis, statutory_only=filters.statutory_only,
-                include_voided=filters.include_voided, subject_commitments=commitments,
+                include_voided=filters.include_voided, subject=subject,
                 before_seq=before_seq, limit=limit,
             )
             return [_summary(row, name) for row, name in rows]
@@ -473,14 +484,11 @@ class LedgerService:
                          leaf["recorded_at"], leaf["recorded_by"], leaf["body"])
 
     def disclosure(self, seq: int) -> DisclosureDetail:
-        body, _, _ = self._disclosure_state(seq)
+        body, _, _, seqs = self._disclosure_state(seq)
         with self.store.session() as session:
             row, name = queries.disclosure(session, seq)
             changes = queries.disclosure_changes(session, seq)
-        reasons = [c.reason_commitment for c in changes]
-        vault = self._vault_for(body)
-        with self.store.session() as session:
-            vault.update(queries.vault_values(session, reasons))
+        vault = self._vault_for(seqs)
         opened = self._input_from_body(body, vault)
         history = []
         for change in changes:

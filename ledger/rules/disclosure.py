@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..domain import DisclosureInput
-from ..errors import ValidationError
+from ..errors import ValidationError, ValidationErrors
 from ..validate import iso_date
 from ..refdata import EvidenceField, LegalBasis, ReferenceData
 from ..vault import Sealer
@@ -227,3 +227,13 @@ def disclosure_body(inp: DisclosureInput, ref: ReferenceData, recipient: Recipie
         "statutory": {"required": required, "ground": reason},
         "retention_until": until.isoformat(),
     }
+
+
+def prepare_disclosure(inp: DisclosureInput, ref: ReferenceData, recipient: RecipientFacts,
+                       today: date) -> tuple[dict, Sealer]:
+    """Check a disclosure and build its entry body; raises the refusals it meets."""
+    errors = check_disclosure(inp, ref, recipient, today)
+    if errors:
+        raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+    sealer = Sealer()
+    return disclosure_body(inp, ref, recipient, today, sealer), sealer

@@ -270,20 +270,22 @@ class WriteTransaction:
         vault: list[PendingVaultValue] = (),
     ) -> tuple[int, dict, bytes]:
         """Append one entry with its vault values and projection rows."""
-        return self.append_many(kind, [(body, vault)], recorded_at, recorded_by)[0]
+        return self.append_many(kind, [(body, None, vault)], recorded_at, recorded_by)[0]
 
     def append_many(
         self,
         kind: str,
-        items: list[tuple[dict, list[PendingVaultValue]]],
+        items: list[tuple[dict, bytes | None, list[PendingVaultValue]]],
         recorded_at: str,
         recorded_by: str,
     ) -> list[tuple[int, dict, bytes]]:
-        """Append entries of one kind in order, writing rows in batches (bulk imports)."""
+        """Append entries of one kind in order, writing rows in batches (bulk imports).
+
+        Each item is (body, its canonical bytes or None to encode here, vault values)."""
         appended: list[tuple[int, dict, bytes]] = []
         entry_rows: list[tuple] = []
         vault_rows: list[tuple] = []
-        for body, vault in items:
+        for body, body_bytes, vault in items:
             seq = self.size + 1
             leaf_value = {
                 "v": FORMAT_VERSION,
@@ -294,27 +296,29 @@ class WriteTransaction:
                 "recorded_by": recorded_by,
                 "body": body,
             }
-            leaf = leaf_bytes(leaf_value, canonical_json(body))
+            leaf = leaf_bytes(leaf_value, body_bytes if body_bytes is not None else canonical_json(body))
             digest = leaf_hash_of(leaf)
             entry_rows.append((seq, leaf, digest))
-            vault_rows.extend((c, seq, f, salt, value) for c, f, salt, value in vault)
+            vault_rows.extend((seq, c, f, salt, value) for c, f, salt, value in vault)
             appended.append((seq, leaf_value, digest))
             self.size = seq
             self.last_hash_hex = digest.hex()
         self.conn.executemany("INSERT INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", entry_rows)
         if vault_rows:
             self.conn.executemany(
-                "INSERT INTO vault (commitment, entry_seq, field, salt, value) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO vault (entry_seq, commitment, field, salt, value) VALUES (?, ?, ?, ?, ?)",
                 vault_rows,
             )
         project_many(self.conn, [(seq, leaf_value) for seq, leaf_value, _ in appended])
         return appended
 
-    def delete_vault_values(self, commitments: list[str]) -> int:
-        """Erasure: the only deletion the ledger makes, and only of vault rows."""
+    def delete_vault_values(self, rows: list[tuple[int, str]]) -> int:
+        """Erasure: the only deletion the ledger makes, and only of vault rows (entry seq, commitment)."""
         removed = 0
-        for digest in commitments:
-            removed += self.conn.execute("DELETE FROM vault WHERE commitment = ?", (digest,)).rowcount
+        for entry_seq, digest in rows:
+            removed += self.conn.execute(
+                "DELETE FROM vault WHERE entry_seq = ? AND commitment = ?", (entry_seq, digest)
+            ).rowcount
         return removed
 
 

@@ -96,8 +96,8 @@ class ErasedCommitmentRow(SQLModel, table=True):
 
 class VaultRow(SQLModel, table=True):
     __tablename__ = "vault"
+    entry_seq: int = Field(primary_key=True)
     commitment: str = Field(primary_key=True)
-    entry_seq: int
     field: str
     salt: bytes
     value: str

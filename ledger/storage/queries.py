@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Sequence
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, func, select
 
 from .models import (
@@ -44,10 +45,35 @@ def disclosure(session: Session, seq: int) -> tuple[DisclosureRow, str] | None:
     ).first()
 
 
-def subject_commitments(session: Session, identifier: str) -> list[str]:
+def subject_values(session: Session, identifier: str) -> list[tuple[int, str]]:
+    """(entry seq, commitment) of every vault value holding this subject identifier."""
     return list(session.exec(
-        select(VaultRow.commitment).where(VaultRow.value == identifier, VaultRow.field == "subject")
+        select(VaultRow.entry_seq, VaultRow.commitment)
+        .where(VaultRow.value == identifier, VaultRow.field == "subject")
     ).all())
+
+
+def _naming(identifier: str):
+    """Disclosure seqs whose current subjects include this identifier.
+
+    A subject's vault row belongs to the disclosure entry, or to a correction of it."""
+    corrected = (
+        select(DisclosureChangeRow.disclosure_seq)
+        .where(DisclosureChangeRow.seq == VaultRow.entry_seq)
+        .scalar_subquery()
+    )
+    return (
+        select(DisclosureSubjectRow.disclosure_seq)
+        .join(VaultRow, and_(
+            DisclosureSubjectRow.disclosure_seq == func.coalesce(corrected, VaultRow.entry_seq),
+            DisclosureSubjectRow.commitment == VaultRow.commitment,
+        ))
+        .where(VaultRow.value == identifier, VaultRow.field == "subject")
+    )
+
+
+def disclosure_seqs_naming(session: Session, identifier: str) -> list[int]:
+    return sorted(set(session.exec(_naming(identifier)).all()))
 
 
 def disclosures(
@@ -59,7 +85,7 @@ def disclosures(
     basis: str | None = None,
     statutory_only: bool = False,
     include_voided: bool = True,
-    subject_commitments: list[str] | None = None,
+    subject: str | None = None,
     before_seq: int | None = None,
     limit: int | None = 200,
 ) -> Sequence[tuple[DisclosureRow, str]]:
@@ -79,14 +105,8 @@ def disclosures(
         query = query.where(DisclosureRow.statutory == True)  # noqa: E712
     if not include_voided:
         query = query.where(DisclosureRow.status != "voided")
-    if subject_commitments is not None:
-        query = query.where(
-            col(DisclosureRow.seq).in_(
-                select(DisclosureSubjectRow.disclosure_seq).where(
-                    col(DisclosureSubjectRow.commitment).in_(subject_commitments)
-                )
-            )
-        )
+    if subject is not None:
+        query = query.where(col(DisclosureRow.seq).in_(_naming(subject)))
     if before_seq is not None:
         query = query.where(DisclosureRow.seq < before_seq)
     query = query.order_by(col(DisclosureRow.seq).desc())
@@ -111,17 +131,12 @@ def subjects_of(session: Session, disclosure_seq: int) -> list[str]:
     ).all())
 
 
-def disclosures_with_commitments(session: Session, commitments: list[str]) -> list[int]:
-    return sorted(set(session.exec(
-        select(DisclosureSubjectRow.disclosure_seq).where(col(DisclosureSubjectRow.commitment).in_(commitments))
-    ).all()))
-
-
-def vault_values(session: Session, commitments: list[str]) -> dict[str, str]:
-    if not commitments:
+def vault_values(session: Session, entry_seqs: list[int]) -> dict[str, str]:
+    """commitment -> value for the vault rows of these entries."""
+    if not entry_seqs:
         return {}
     rows = session.exec(
-        select(VaultRow.commitment, VaultRow.value).where(col(VaultRow.commitment).in_(commitments))
+        select(VaultRow.commitment, VaultRow.value).where(col(VaultRow.entry_seq).in_(entry_seqs))
     ).all()
     return dict(rows)
 

@@ -84,7 +84,6 @@ CREATE TABLE disclosure_subject (
     commitment TEXT NOT NULL,
     PRIMARY KEY (disclosure_seq, position)
 ) WITHOUT ROWID;
-CREATE INDEX disclosure_subject_by_commitment ON disclosure_subject (commitment);
 
 CREATE TABLE disclosure_change (
     seq INTEGER PRIMARY KEY,
@@ -108,12 +107,13 @@ CREATE TABLE erased_commitment (
 
 -- The redactable vault: plaintext personal data, bound to leaves by salted commitments.
 -- Its rows are deleted only by an erasure entry; nothing else here is ever deleted.
+-- Keyed by entry so appends write at the end; found by value for a subject's lookup and erasure.
 CREATE TABLE vault (
-    commitment TEXT PRIMARY KEY,
     entry_seq INTEGER NOT NULL,
+    commitment TEXT NOT NULL,
     field TEXT NOT NULL,
     salt BLOB NOT NULL,
-    value TEXT NOT NULL
+    value TEXT NOT NULL,
+    PRIMARY KEY (entry_seq, commitment)
 ) WITHOUT ROWID;
 CREATE INDEX vault_by_value ON vault (value, field);
-CREATE INDEX vault_by_entry ON vault (entry_seq);
