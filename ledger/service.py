@@ -75,8 +75,9 @@ class ImportRejected(LedgerError):
         self.source = source
         self.problems = problems
         self.total = total
+        rows = len({number for number, _ in problems})
         super().__init__(
-            f"{source}: {len(problems)} of {total} rows are invalid; nothing was imported"
+            f"{source}: {rows} of {total} rows are invalid ({len(problems)} problems); nothing was imported"
         )
 
 

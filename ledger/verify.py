@@ -31,6 +31,9 @@ _ROW_SEQ = {
     "disclosure": "coalesce(last_change_seq, seq)",
     "disclosure_subject": "disclosure_seq",
     "disclosure_change": "seq",
+    "contractor": "version_seq",
+    "contractor_version": "seq",
+    "assessment": "seq",
     "erasure": "seq",
     "erased_commitment": "erasure_seq",
 }

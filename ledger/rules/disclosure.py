@@ -226,6 +226,7 @@ def disclosure_body(inp: DisclosureInput, ref: ReferenceData, recipient: Recipie
         "contract_as_record": inp.contract_as_record,
         "statutory": {"required": required, "ground": reason},
         "retention_until": until.isoformat(),
+        "gating": None,
     }
 
 

@@ -128,6 +128,7 @@ class Store:
             _check_is_ledger_file(path)
         elif not path.parent.exists():
             raise LedgerFileError(f"{path}: the folder {path.parent} does not exist")
+        conn = None
         try:
             conn = sqlite3.connect(
                 str(path),
@@ -135,12 +136,19 @@ class Store:
                 timeout=BUSY_TIMEOUT_SECONDS,
                 check_same_thread=False,
             )
+            store = cls(path, conn)
+            # Identify the file before changing anything in it (WAL mode rewrites the header).
+            store._check_or_initialise(create=create)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
-            store = cls(path, conn)
-            store._check_or_initialise(create=not exists)
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
             raise LedgerFileError(f"{path}: cannot be opened as a ledger ({exc})") from None
+        except LedgerFileError:
+            if conn is not None:
+                conn.close()
+            raise
         return store
 
     def _check_or_initialise(self, *, create: bool) -> None:
@@ -149,6 +157,11 @@ class Store:
             "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
         ).fetchone()[0]
         if app_id == 0 and tables == 0:
+            if not create:
+                raise LedgerFileError(
+                    f"{self.path}: is an empty SQLite database, not a ledger; "
+                    f"create a ledger with `disclosure-ledger --db {self.path} init`"
+                )
             self._migrate()
             return
         if app_id != APPLICATION_ID:

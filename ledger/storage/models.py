@@ -63,6 +63,8 @@ class DisclosureRow(SQLModel, table=True):
     last_change_seq: Optional[int] = None
     recorded_at: str
     recorded_by: str
+    assessment_seq: Optional[int] = None
+    override: bool
 
 
 class DisclosureSubjectRow(SQLModel, table=True):
@@ -79,6 +81,46 @@ class DisclosureChangeRow(SQLModel, table=True):
     action: str
     fields: str
     reason_commitment: str
+
+
+class ContractorRow(SQLModel, table=True):
+    __tablename__ = "contractor"
+    party_id: str = Field(primary_key=True)
+    service: str
+    data_items: str
+    contract_reference: Optional[str] = None
+    contract_signed_on: Optional[str] = None
+    contract_ends_on: Optional[str] = None
+    contract_clauses: str
+    certifications: str
+    works_for: Optional[str] = None
+    engagement_approved: bool
+    equivalent_measures: bool
+    measures_checked_on: Optional[str] = None
+    version: int
+    version_seq: int
+
+
+class ContractorVersionRow(SQLModel, table=True):
+    __tablename__ = "contractor_version"
+    seq: int = Field(primary_key=True)
+    party_id: str
+    version: int
+
+
+class AssessmentRow(SQLModel, table=True):
+    __tablename__ = "assessment"
+    seq: int = Field(primary_key=True)
+    party_id: str
+    assessor: str
+    assessed_on: str
+    score: int
+    derived_outcome: str
+    outcome: str
+    overridden: bool
+    condition_deadline: Optional[str] = None
+    valid_until: str
+    next_review: str
 
 
 class ErasureRow(SQLModel, table=True):
@@ -109,6 +151,9 @@ PROJECTION_TABLES = (
     DisclosureRow,
     DisclosureSubjectRow,
     DisclosureChangeRow,
+    ContractorRow,
+    ContractorVersionRow,
+    AssessmentRow,
     ErasureRow,
     ErasedCommitmentRow,
 )

@@ -13,6 +13,9 @@ PROJECTION_TABLE_NAMES = (
     "disclosure",
     "disclosure_subject",
     "disclosure_change",
+    "contractor",
+    "contractor_version",
+    "assessment",
     "erasure",
     "erased_commitment",
 )
@@ -46,6 +49,10 @@ def disclosure_columns(body: dict) -> dict:
         cols["data_items"] = canonical_json(body["data_items"]).decode("utf-8")
     if "cross_border" in body:
         cols["route"] = body["cross_border"]["route"] if body["cross_border"] else None
+    if "gating" in body:
+        gating = body["gating"] or {}
+        cols["assessment_seq"] = gating.get("assessment")
+        cols["override"] = int("override" in gating)
     if "statutory" in body:
         cols["statutory"] = int(body["statutory"]["required"])
         cols["statutory_ground"] = body["statutory"]["ground"]
@@ -56,7 +63,7 @@ _DISCLOSURE_INSERT_COLUMNS = (
     "seq", "recipient_id", "country", "first_day", "last_day", "purpose", "basis", "method",
     "retention_until", "bulk", "contract_as_record", "subject_count", "group_count", "data_items",
     "route", "statutory", "statutory_ground", "status", "version", "last_change_seq",
-    "recorded_at", "recorded_by",
+    "recorded_at", "recorded_by", "assessment_seq", "override",
 )
 _DISCLOSURE_INSERT = (
     f"INSERT INTO disclosure ({', '.join(_DISCLOSURE_INSERT_COLUMNS)}) "
@@ -160,6 +167,38 @@ def project(conn: sqlite3.Connection, seq: int, leaf: dict) -> None:
             "INSERT INTO party_version (seq, party_id, version, name, kind, country, address, "
             "representative, contact, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, body["party_id"], version, *values, body.get("reason")),
+        )
+    elif kind == "contractor.recorded":
+        party_id = body["party_id"]
+        contract = body["contract"] or {}
+        row = (
+            body["service"], canonical_json(body["data_items"]).decode("utf-8"),
+            contract.get("reference"), contract.get("signed_on"), contract.get("ends_on"),
+            canonical_json(contract.get("clauses", {})).decode("utf-8"),
+            canonical_json(body["certifications"]).decode("utf-8"),
+            body["works_for"], int(body["engagement_approved"]), int(body["equivalent_measures"]),
+            body["measures_checked_on"],
+        )
+        version = conn.execute(
+            "SELECT coalesce(max(version), 0) + 1 FROM contractor_version WHERE party_id = ?", (party_id,)
+        ).fetchone()[0]
+        conn.execute("DELETE FROM contractor WHERE party_id = ?", (party_id,))
+        conn.execute(
+            "INSERT INTO contractor (service, data_items, contract_reference, contract_signed_on, "
+            "contract_ends_on, contract_clauses, certifications, works_for, engagement_approved, "
+            "equivalent_measures, measures_checked_on, party_id, version, version_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*row, party_id, version, seq),
+        )
+        conn.execute("INSERT INTO contractor_version (seq, party_id, version) VALUES (?, ?, ?)",
+                     (seq, party_id, version))
+    elif kind == "assessment.recorded":
+        conn.execute(
+            "INSERT INTO assessment (seq, party_id, assessor, assessed_on, score, derived_outcome, outcome, "
+            "overridden, condition_deadline, valid_until, next_review) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, body["party_id"], body["assessor"], body["assessed_on"], body["score"],
+             body["derived_outcome"], body["outcome"], int(body["override"] is not None),
+             body["condition_deadline"], body["valid_until"], body["next_review"]),
         )
     elif kind == "subject.erased":
         commitments = body["commitments"]

@@ -592,3 +592,295 @@ def test_truncated_file_never_escapes_as_a_raw_exception(data: Path, file: str) 
             assert file in str(exc), str(exc)  # the file, or a file that refers to it
             failures += 1
     assert failures > 0
+
+
+# -------------------------------------------------------------- checklist --
+
+CHECKLIST_AREAS = [
+    "basic_policy",
+    "handling_rules",
+    "organisational",
+    "personnel",
+    "physical",
+    "technical",
+    "foreign_environment",
+    "contract_terms",
+]
+
+# The id prefix of each area's items.
+AREA_PREFIX = {
+    "basic_policy": "BP",
+    "handling_rules": "HR",
+    "organisational": "OR",
+    "personnel": "PS",
+    "physical": "PH",
+    "technical": "TS",
+    "foreign_environment": "FE",
+    "contract_terms": "CT",
+}
+
+CRITICAL_ITEMS = {"OR-03", "PS-01", "TS-01", "CT-01", "CT-02", "CT-03", "CT-04", "CT-06"}
+
+
+def test_checklist_areas(ref: ReferenceData) -> None:
+    assert list(ref.checklist_areas) == CHECKLIST_AREAS
+    for code, area in ref.checklist_areas.items():
+        assert area.code == code
+        assert area.name.strip() and area.name_ja.strip()
+        assert "3-4-4" in area.guideline, code
+    assert "annex 10-7" in ref.checklist_areas["foreign_environment"].guideline
+    assert "Art. 28(3)" in ref.checklist_areas["contract_terms"].guideline
+
+
+def test_checklist_items(ref: ReferenceData) -> None:
+    items = ref.checklist
+    assert isinstance(items, MappingProxyType)
+    assert 25 <= len(items) <= 40
+    for item_id, item in items.items():
+        assert item.id == item_id
+        assert re.fullmatch(r"[A-Z]{2}-\d{2}", item_id)
+        assert item_id.startswith(AREA_PREFIX[item.area] + "-"), item_id
+        assert 1 <= item.weight <= 5
+        assert item.question.endswith("?"), item_id
+        assert "APPI" in item.appi or "PPC" in item.appi, item_id
+        assert item.gdpr.startswith("GDPR"), item_id
+    assert {item.area for item in items.values()} == set(CHECKLIST_AREAS)
+    assert {i for i, item in items.items() if item.critical} == CRITICAL_ITEMS
+    assert all(items[i].weight == 5 for i in CRITICAL_ITEMS)
+
+
+def test_contract_terms_cover_gdpr_art_28_3(ref: ReferenceData) -> None:
+    cited = " ".join(i.gdpr for i in ref.checklist.values() if i.area == "contract_terms")
+    for point in ("28(3)(a)", "28(3)(c)", "28(3)(d)", "28(3)(e)", "28(3)(f)", "28(3)(g)",
+                  "28(3)(h)", "28(2)", "28(4)"):
+        assert point in cited, point
+    assert "28(3)(b)" in ref.checklist["PS-01"].gdpr  # staff confidentiality
+
+
+def test_assessment_settings(ref: ReferenceData) -> None:
+    assert ref.assessment.condition_deadline_days == 90
+    assert ref.assessment.expiring_within_days == 30
+
+
+# (text to find after, old text, new text, fragments the message must hold)
+CHECKLIST_MALFORMATIONS = {
+    "unknown_area": (
+        'id = "PH-01"',
+        'area = "physical"',
+        'area = "physcal"',
+        ["checklist.toml: item[", "(id 'PH-01')", "unknown area 'physcal'", "physical"],
+    ),
+    "duplicate_id": (
+        "",
+        'id = "BP-02"',
+        'id = "BP-01"',
+        ["checklist.toml: item[2] (id 'BP-01')", "duplicate id 'BP-01' (also item[1])"],
+    ),
+    "bad_id": (
+        "",
+        'id = "TS-03"',
+        'id = "TS-3"',
+        ["checklist.toml: item[", "id 'TS-3' is not valid", "like 'TS-03'"],
+    ),
+    "lower_case_id": (
+        "",
+        'id = "TS-03"',
+        'id = "ts-03"',
+        ["checklist.toml: item[", "id 'ts-03' is not valid"],
+    ),
+    "id_not_text": (
+        "",
+        'id = "BP-01"',
+        "id = 1",
+        ["checklist.toml: item[1]", "id must be a text string"],
+    ),
+    "weight_too_high": (
+        'id = "TS-01"',
+        "weight = 5",
+        "weight = 6",
+        ["checklist.toml: item[", "(id 'TS-01')", "weight must be from 1 to 5, not 6"],
+    ),
+    "weight_zero": (
+        'id = "BP-02"',
+        "weight = 2",
+        "weight = 0",
+        ["checklist.toml: item[2] (id 'BP-02')", "weight must be from 1 to 5, not 0"],
+    ),
+    "weight_text": (
+        'id = "BP-02"',
+        "weight = 2",
+        'weight = "2"',
+        ["checklist.toml: item[2] (id 'BP-02')", "weight must be a whole number"],
+    ),
+    "weight_fraction": (
+        'id = "BP-02"',
+        "weight = 2",
+        "weight = 2.5",
+        ["checklist.toml: item[2] (id 'BP-02')", "weight must be a whole number"],
+    ),
+    "critical_not_bool": (
+        'id = "BP-01"',
+        "critical = false",
+        'critical = "no"',
+        ["checklist.toml: item[1] (id 'BP-01')", "critical must be true or false"],
+    ),
+    "item_missing_key": (
+        'id = "BP-01"',
+        'gdpr = "GDPR Art. 24(2)"\n',
+        "",
+        ["checklist.toml: item[1] (id 'BP-01')", "missing required key 'gdpr'"],
+    ),
+    "item_missing_id": (
+        "",
+        'id = "BP-01"\n',
+        "",
+        ["checklist.toml: item[1]", "missing required key 'id'"],
+    ),
+    "empty_question": (
+        'id = "BP-01"',
+        'question = "Has the contractor adopted a written basic policy on the protection of '
+        "personal data that covers compliance with the law, its security measures and a "
+        'contact point for questions and complaints?"',
+        'question = "  "',
+        ["checklist.toml: item[1] (id 'BP-01')", "question must not be empty"],
+    ),
+    "item_unknown_key": (
+        'id = "BP-01"',
+        "critical = false\n",
+        "critical = false\nmandatory = true\n",
+        ["checklist.toml: item[1] (id 'BP-01')", "unknown key 'mandatory'"],
+    ),
+    "area_missing_key": (
+        'code = "personnel"',
+        'guideline = "PPC general guideline 3-4-4; annex 10-4"\n',
+        "",
+        ["checklist.toml: area[4] (code 'personnel')", "missing required key 'guideline'"],
+    ),
+    "area_bad_code": (
+        "",
+        'code = "basic_policy"',
+        'code = "Basic policy"',
+        ["checklist.toml: area[1]", "code 'Basic policy' is not valid"],
+    ),
+    "area_duplicate_code": (
+        "",
+        'code = "handling_rules"',
+        'code = "basic_policy"',
+        ["checklist.toml: area[2] (code 'basic_policy')", "duplicate code"],
+    ),
+    "area_without_items": (
+        "",
+        '[[area]]\ncode = "contract_terms"',
+        '[[area]]\ncode = "privacy_by_design"\nname = "Privacy by design"\nname_ja = "x"\n'
+        'guideline = "GDPR Art. 25"\n\n[[area]]\ncode = "contract_terms"',
+        [
+            "checklist.toml: area[8] (code 'privacy_by_design')",
+            "has no [[item]] entries: every area needs at least one item",
+        ],
+    ),
+    "missing_assessment_table": (
+        "",
+        "[assessment]\ncondition_deadline_days = 90\nexpiring_within_days = 30\n",
+        "",
+        ["checklist.toml", "missing [assessment] table"],
+    ),
+    "assessment_out_of_range": (
+        "",
+        "condition_deadline_days = 90",
+        "condition_deadline_days = 0",
+        ["checklist.toml: [assessment]", "condition_deadline_days must be from 1 to 366, not 0"],
+    ),
+    "assessment_wrong_type": (
+        "",
+        "expiring_within_days = 30",
+        'expiring_within_days = "30"',
+        ["checklist.toml: [assessment]", "expiring_within_days must be a whole number"],
+    ),
+    "assessment_missing_key": (
+        "",
+        "expiring_within_days = 30\n",
+        "",
+        ["checklist.toml: [assessment]", "missing required key 'expiring_within_days'"],
+    ),
+    "assessment_duplicates_a_setting": (
+        "",
+        "expiring_within_days = 30\n",
+        "expiring_within_days = 30\nvalidity_months = 12\n",
+        ["checklist.toml: [assessment]", "unknown key 'validity_months'"],
+    ),
+    "misspelt_item_table": (
+        "",
+        '[[item]]\nid = "BP-01"',
+        '[[question]]\nid = "BP-01"',
+        ["checklist.toml", "unknown key 'question' at top level"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CHECKLIST_MALFORMATIONS))
+def test_malformed_checklist_is_reported(data: Path, case: str) -> None:
+    after, old, new, fragments = CHECKLIST_MALFORMATIONS[case]
+    edit(data / "checklist.toml", old, new, after=after)
+    message = fails(data, *fragments)
+    assert message.startswith("checklist.toml"), message
+
+
+_CHECKLIST_HEAD = """
+[assessment]
+condition_deadline_days = 90
+expiring_within_days = 30
+
+[[area]]
+code = "technical"
+name = "Technical"
+name_ja = "技術的安全管理措置"
+guideline = "PPC general guideline 3-4-4; annex 10-6"
+"""
+
+_ONE_ITEM = """
+[[item]]
+id = "TS-01"
+area = "technical"
+question = "Is access limited?"
+weight = 5
+critical = true
+appi = "APPI Art. 23"
+gdpr = "GDPR Art. 32"
+"""
+
+
+def test_a_minimal_checklist_loads(data: Path) -> None:
+    (data / "checklist.toml").write_text(_CHECKLIST_HEAD + _ONE_ITEM, encoding="utf-8")
+    ref = load_reference_data(data)
+    assert list(ref.checklist) == ["TS-01"]
+    assert ref.checklist["TS-01"].critical is True
+    assert list(ref.checklist_areas) == ["technical"]
+
+
+@pytest.mark.parametrize(
+    ("tail", "fragments"),
+    [
+        ("", ["checklist.toml", "missing [[item]] tables"]),
+        ("item = []\n", ["checklist.toml", "has no [[item]] entries"]),
+        ('item = "TS-01"\n', ["checklist.toml", "item must be a list of [[item]] tables"]),
+        ('item = ["TS-01"]\n', ["checklist.toml: item[1]", "must be a table"]),
+    ],
+)
+def test_checklist_items_missing_or_not_tables(
+    data: Path, tail: str, fragments: list[str]
+) -> None:
+    # `item = ...` must come before the [assessment] table to be a top-level key.
+    (data / "checklist.toml").write_text(tail + _CHECKLIST_HEAD, encoding="utf-8")
+    fails(data, *fragments)
+
+
+def test_checklist_without_areas(data: Path) -> None:
+    text = "[assessment]\ncondition_deadline_days = 90\nexpiring_within_days = 30\n" + _ONE_ITEM
+    (data / "checklist.toml").write_text(text, encoding="utf-8")
+    fails(data, "checklist.toml", "missing [[area]] tables")
+
+
+def test_assessment_that_is_not_a_table(data: Path) -> None:
+    areas = _CHECKLIST_HEAD[_CHECKLIST_HEAD.index("[[area]]") :]
+    (data / "checklist.toml").write_text("assessment = 90\n" + areas + _ONE_ITEM, encoding="utf-8")
+    fails(data, "checklist.toml: [assessment]", "must be a table, not 90")

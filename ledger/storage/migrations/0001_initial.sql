@@ -72,7 +72,9 @@ CREATE TABLE disclosure (
     version INTEGER NOT NULL,
     last_change_seq INTEGER,
     recorded_at TEXT NOT NULL,
-    recorded_by TEXT NOT NULL
+    recorded_by TEXT NOT NULL,
+    assessment_seq INTEGER,
+    override INTEGER NOT NULL
 );
 CREATE INDEX disclosure_by_recipient ON disclosure (recipient_id, seq);
 CREATE INDEX disclosure_by_basis ON disclosure (basis, seq);
@@ -93,6 +95,46 @@ CREATE TABLE disclosure_change (
     reason_commitment TEXT NOT NULL
 );
 CREATE INDEX disclosure_change_by_disclosure ON disclosure_change (disclosure_seq, seq);
+
+-- The contractor register (APPI Art. 25): the current record per contractor, and its history.
+CREATE TABLE contractor (
+    party_id TEXT PRIMARY KEY,
+    service TEXT NOT NULL,
+    data_items TEXT NOT NULL,
+    contract_reference TEXT,
+    contract_signed_on TEXT,
+    contract_ends_on TEXT,
+    contract_clauses TEXT NOT NULL,
+    certifications TEXT NOT NULL,
+    works_for TEXT,
+    engagement_approved INTEGER NOT NULL,
+    equivalent_measures INTEGER NOT NULL,
+    measures_checked_on TEXT,
+    version INTEGER NOT NULL,
+    version_seq INTEGER NOT NULL
+);
+
+CREATE TABLE contractor_version (
+    seq INTEGER PRIMARY KEY,
+    party_id TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE INDEX contractor_version_by_party ON contractor_version (party_id, seq);
+
+CREATE TABLE assessment (
+    seq INTEGER PRIMARY KEY,
+    party_id TEXT NOT NULL,
+    assessor TEXT NOT NULL,
+    assessed_on TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    derived_outcome TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    overridden INTEGER NOT NULL,
+    condition_deadline TEXT,
+    valid_until TEXT NOT NULL,
+    next_review TEXT NOT NULL
+);
+CREATE INDEX assessment_by_party ON assessment (party_id, seq);
 
 CREATE TABLE erasure (
     seq INTEGER PRIMARY KEY,

@@ -1,0 +1,474 @@
+"""Tamper suite: the ledger file is changed with raw SQL behind the service, then reopened.
+
+Every attack must make `service.verify()` and `disclosure-ledger verify` fail (ok false,
+exit code 1) and name the right first bad seq. The sample ledger (tests/storage/conftest.py):
+
+    1 ledger.created | 2-5 parties P001-P004 | 6-25 disclosures | 26 correction of 7 |
+    27 void of 8 | 28 erasure of the subject of 11 | 29 change of party P002
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from contextlib import closing
+
+import pytest
+
+from ledger.cli import main
+from ledger.service import LedgerService
+
+UPDATE_TRIGGER = "entry_append_only_update"
+DELETE_TRIGGER = "entry_append_only_delete"
+INSERT_TRIGGER = "entry_next_seq_only"
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+def raw_sql(path, *statements, drop_triggers: bool = False):
+    """Run statements on the closed ledger file with a plain sqlite3 connection."""
+    with closing(sqlite3.connect(str(path))) as conn:
+        if drop_triggers:
+            for name in (UPDATE_TRIGGER, DELETE_TRIGGER, INSERT_TRIGGER):
+                conn.execute(f"DROP TRIGGER {name}")
+        for statement in statements:
+            if isinstance(statement, tuple):
+                conn.execute(*statement)
+            else:
+                conn.execute(statement)
+        conn.commit()
+
+
+def read_entries(path) -> list[tuple[int, bytes, bytes]]:
+    with closing(sqlite3.connect(str(path))) as conn:
+        return [(s, bytes(leaf), bytes(h)) for s, leaf, h in
+                conn.execute("SELECT seq, leaf, leaf_hash FROM entry ORDER BY seq")]
+
+
+def leaf_of(path, seq: int) -> bytes:
+    with closing(sqlite3.connect(str(path))) as conn:
+        return bytes(conn.execute("SELECT leaf FROM entry WHERE seq = ?", (seq,)).fetchone()[0])
+
+
+def leaf_hash(leaf: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def service_report(path):
+    with LedgerService.open(path) as service:
+        return service.verify()
+
+
+def assert_detected(path, capsys, first_bad_seq: int) -> dict:
+    """verify through the service and through the real CLI: not ok, exit 1, the right seq."""
+    report = service_report(path)
+    assert not report.ok
+    assert report.first_bad_seq == first_bad_seq, report.as_dict()
+    assert report.problems
+
+    code, out, _ = cli(capsys, "--db", path, "verify", "--json")
+    assert code == 1
+    result = json.loads(out)
+    assert result["ok"] is False
+    assert result["first_bad_seq"] == first_bad_seq
+    assert result["problems"] and all(set(p) == {"seq", "problem"} for p in result["problems"])
+    assert first_bad_seq in [p["seq"] for p in result["problems"]]
+
+    code, out, _ = cli(capsys, "--db", path, "verify")
+    assert code == 1
+    assert f"the first bad entry is {first_bad_seq}." in out
+    return result
+
+
+def mth(hashes: list[bytes]) -> bytes:
+    """RFC 9162 section 2.1.1 Merkle Tree Hash, written out from the RFC (not the ledger code)."""
+    n = len(hashes)
+    if n == 0:
+        return hashlib.sha256(b"").digest()
+    if n == 1:
+        return hashes[0]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return hashlib.sha256(b"\x01" + mth(hashes[:k]) + mth(hashes[k:])).digest()
+
+
+# ---- the intact ledger ---------------------------------------------------------------------
+
+def test_sample_ledger_layout(sample_ledger):
+    s = sample_ledger
+    assert s.parties == {"P001": 2, "P002": 3, "P003": 4, "P004": 5}
+    assert s.disclosures == list(range(6, 26))
+    assert (s.corrected, s.correction_seq, s.voided, s.void_seq) == (7, 26, 8, 27)
+    assert (s.erased_disclosure, s.erasure_seq, s.party_change_seq, s.size) == (11, 28, 29, 29)
+
+
+def test_intact_ledger_verifies(sample_ledger, capsys):
+    path = sample_ledger.path
+    report = service_report(path)
+    assert report.ok and report.first_bad_seq is None and report.size == sample_ledger.size
+
+    code, out, _ = cli(capsys, "--db", path, "verify", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert set(result) == {"ok", "size", "root", "first_bad_seq", "problems"}
+    assert result["ok"] is True
+    assert result["size"] == sample_ledger.size
+    assert re.fullmatch(r"[0-9a-f]{64}", result["root"])
+    assert result["first_bad_seq"] is None
+    assert result["problems"] == []
+
+    code, out, _ = cli(capsys, "--db", path, "verify")
+    assert code == 0
+    assert "Intact" in out and result["root"] in out
+
+
+def test_root_is_the_rfc9162_root_of_the_leaves(sample_ledger, capsys):
+    entries = read_entries(sample_ledger.path)
+    assert [seq for seq, _, _ in entries] == list(range(1, sample_ledger.size + 1))
+    for seq, leaf, stored in entries:
+        assert stored == leaf_hash(leaf)
+        decoded = json.loads(leaf)
+        assert decoded["seq"] == seq
+        assert decoded["prev"] == ("0" * 64 if seq == 1 else entries[seq - 2][2].hex())
+    expected = mth([leaf_hash(leaf) for _, leaf, _ in entries]).hex()
+    assert service_report(sample_ledger.path).root == expected
+    code, out, _ = cli(capsys, "--db", sample_ledger.path, "verify", "--json")
+    assert json.loads(out)["root"] == expected
+
+
+def test_independent_mth_matches_the_rfc6962_vectors():
+    """The test's own Merkle code is itself checked against the published 8-leaf vectors."""
+    leaves = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243",
+                                         "5051525354555657", "606162636465666768696a6b6c6d6e6f")]
+    assert mth([leaf_hash(x) for x in leaves]).hex() == \
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
+
+
+def test_the_triggers_refuse_changes_to_entries(sample_ledger, capsys):
+    path = sample_ledger.path
+    before = read_entries(path)
+    _, leaf3, hash3 = before[2]
+    refused = [
+        ("UPDATE entry SET leaf_hash = ? WHERE seq = 3", (bytes(32),)),
+        ("UPDATE entry SET leaf = leaf WHERE seq = 3", ()),
+        ("DELETE FROM entry WHERE seq = 3", ()),
+        ("DELETE FROM entry", ()),
+        ("INSERT INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", (sample_ledger.size + 2, leaf3, hash3)),
+        ("INSERT INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", (3, leaf3, hash3)),
+        ("INSERT OR REPLACE INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", (3, b"{}", leaf_hash(b"{}"))),
+        ("REPLACE INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", (5, b"{}", leaf_hash(b"{}"))),
+        ("INSERT INTO entry (leaf, leaf_hash) VALUES (?, ?)", (b"{}", leaf_hash(b"{}"))),
+    ]
+    with closing(sqlite3.connect(str(path))) as conn:
+        for statement, params in refused:
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                conn.execute(statement, params)
+            conn.rollback()
+    assert read_entries(path) == before
+    assert service_report(path).ok
+
+
+# ---- attacks on the entries --------------------------------------------------------------
+
+@pytest.mark.parametrize("seq", [2, 15, 25])
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_a_flipped_byte_in_a_leaf_is_found_at_that_entry(sample_ledger, capsys, seq, where):
+    path = sample_ledger.path
+    leaf = bytearray(leaf_of(path, seq))
+    position = {"first": 0, "middle": len(leaf) // 2, "last": len(leaf) - 1}[where]
+    leaf[position] ^= 0x01
+    raw_sql(path, ("UPDATE entry SET leaf = ? WHERE seq = ?", (bytes(leaf), seq)), drop_triggers=True)
+    result = assert_detected(path, capsys, seq)
+    assert result["size"] == sample_ledger.size
+
+
+def test_a_flipped_byte_only_with_the_update_trigger_dropped(sample_ledger, capsys):
+    """The attack the issue names: DROP TRIGGER entry_append_only_update, then UPDATE."""
+    path = sample_ledger.path
+    leaf = bytearray(leaf_of(path, 15))
+    position = leaf.index(b"2024-05-10")
+    leaf[position + 9] = ord("1")  # 2024-05-10 -> 2024-05-11: still valid, canonical JSON
+    with closing(sqlite3.connect(str(path))) as conn:
+        conn.execute(f"DROP TRIGGER {UPDATE_TRIGGER}")
+        conn.execute("UPDATE entry SET leaf = ? WHERE seq = 15", (bytes(leaf),))
+        conn.commit()
+    result = assert_detected(path, capsys, 15)
+    assert any("entry 15" in p["problem"] and "hash" in p["problem"] for p in result["problems"])
+
+
+def test_a_changed_leaf_hash_is_found_at_that_entry(sample_ledger, capsys):
+    path = sample_ledger.path
+    raw_sql(path, ("UPDATE entry SET leaf_hash = ? WHERE seq = 15", (hashlib.sha256(b"forged").digest(),)),
+            drop_triggers=True)
+    assert_detected(path, capsys, 15)
+
+
+@pytest.mark.parametrize("seq", [1, 15, 25])
+def test_a_deleted_row_is_found_at_the_deleted_seq(sample_ledger, capsys, seq):
+    path = sample_ledger.path
+    raw_sql(path, ("DELETE FROM entry WHERE seq = ?", (seq,)), drop_triggers=True)
+    result = assert_detected(path, capsys, seq)
+    assert any("missing" in p["problem"] for p in result["problems"] if p["seq"] == seq)
+
+
+BLAMES_THE_EARLIER_ENTRY = pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "BUG: ledger/verify.py _compare_projections locates a differing projection row at "
+    "min(coalesce(last_change_seq, seq)) / min(version_seq) over BOTH sides, and _check_vault "
+    "reports erased values as deleted 'without an erasure' at the disclosure's seq: when an "
+    "entry that updated an earlier row (correction 26 of 7, void 27 of 8, erasure 28 of 11's "
+    "subject, party change 29 of P002 registered at 3) is unreadable or deleted, the expected "
+    "row falls back to the earlier, intact entry and first_bad_seq names 7, 8, 11 or 3 instead "
+    "of the damaged entry"))
+
+
+@BLAMES_THE_EARLIER_ENTRY
+@pytest.mark.parametrize("seq", [26, 27, 28, 29])
+def test_an_unreadable_later_version_is_found_at_itself(sample_ledger, capsys, seq):
+    raw_sql(sample_ledger.path, ("UPDATE entry SET leaf = ? WHERE seq = ?", (b"damaged", seq)),
+            drop_triggers=True)
+    assert_detected(sample_ledger.path, capsys, seq)
+
+
+@BLAMES_THE_EARLIER_ENTRY
+@pytest.mark.parametrize("seq", [26, 27, 28])
+def test_a_deleted_later_version_is_found_at_itself(sample_ledger, capsys, seq):
+    raw_sql(sample_ledger.path, ("DELETE FROM entry WHERE seq = ?", (seq,)), drop_triggers=True)
+    assert_detected(sample_ledger.path, capsys, seq)
+
+
+def test_a_deleted_row_with_only_the_delete_trigger_dropped(sample_ledger, capsys):
+    path = sample_ledger.path
+    with closing(sqlite3.connect(str(path))) as conn:
+        conn.execute(f"DROP TRIGGER {DELETE_TRIGGER}")
+        conn.execute("DELETE FROM entry WHERE seq = 15")
+        conn.commit()
+    assert_detected(path, capsys, 15)
+
+
+@pytest.mark.parametrize("low,high", [(10, 20), (14, 15), (2, 29)])
+def test_two_swapped_rows_are_found_at_the_lower_seq(sample_ledger, capsys, low, high):
+    path = sample_ledger.path
+    raw_sql(
+        path,
+        # Swap through a temporary table, with the triggers gone.
+        "CREATE TEMP TABLE saved AS SELECT seq, leaf, leaf_hash FROM entry",
+        ("UPDATE entry SET leaf = (SELECT leaf FROM saved WHERE seq = ?), "
+         "leaf_hash = (SELECT leaf_hash FROM saved WHERE seq = ?) WHERE seq = ?", (high, high, low)),
+        ("UPDATE entry SET leaf = (SELECT leaf FROM saved WHERE seq = ?), "
+         "leaf_hash = (SELECT leaf_hash FROM saved WHERE seq = ?) WHERE seq = ?", (low, low, high)),
+        drop_triggers=True,
+    )
+    entries = {seq: leaf for seq, leaf, _ in read_entries(path)}
+    assert json.loads(entries[low])["seq"] == high and json.loads(entries[high])["seq"] == low
+    result = assert_detected(path, capsys, low)
+    assert any(p["seq"] == low and "swapped" in p["problem"] for p in result["problems"])
+
+
+def test_a_rewritten_leaf_with_a_recomputed_hash_is_found_at_the_next_link(sample_ledger, capsys):
+    """Re-hashing a rewritten leaf hides it from its own hash check, not from the chain:
+    the next entry's `prev` names the old hash. The change here (a non-personal evidence
+    value) touches no query table and no vault row, so only the chain can see it."""
+    path = sample_ledger.path
+    seq = 14
+    leaf = leaf_of(path, seq)
+    assert b'"contract_reference":"C-8"' in leaf
+    forged = leaf.replace(b'"contract_reference":"C-8"', b'"contract_reference":"C-9"')
+    raw_sql(path, ("UPDATE entry SET leaf = ?, leaf_hash = ? WHERE seq = ?", (forged, leaf_hash(forged), seq)),
+            drop_triggers=True)
+    result = assert_detected(path, capsys, seq + 1)
+    assert any(p["seq"] == seq + 1 and f"entry {seq} was rewritten" in p["problem"] for p in result["problems"])
+
+
+def test_a_forged_entry_appended_at_the_end_is_found(sample_ledger, capsys):
+    """The insert trigger lets the next seq in; a forged entry still has to link and be known."""
+    path = sample_ledger.path
+    size = sample_ledger.size
+    forged = json.dumps({"v": 1, "seq": size + 1, "prev": "0" * 64, "kind": "ledger.created",
+                         "recorded_at": "2024-06-01T03:00:00.000000Z", "recorded_by": "mallory",
+                         "body": {}}, sort_keys=True, separators=(",", ":")).encode()
+    raw_sql(path, ("INSERT INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", (size + 1, forged, leaf_hash(forged))))
+    assert_detected(path, capsys, size + 1)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
+    "BUG: verify crashes (TypeError: string argument without an encoding in "
+    "ledger/verify.py _check_entries, `bytes(leaf)`) when a leaf is stored as TEXT, as "
+    "`UPDATE entry SET leaf = replace(leaf, ...)` in the sqlite3 shell does"))
+def test_a_leaf_rewritten_as_text_is_found(sample_ledger, capsys):
+    path = sample_ledger.path
+    raw_sql(path, "UPDATE entry SET leaf = replace(leaf, 'C-8', 'C-9') WHERE seq = 14", drop_triggers=True)
+    assert_detected(path, capsys, 14)
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "BUG: verify crashes (ValueError: invalid literal for int() from "
+    "ledger/storage/projection.py disclosure_columns `int(body['bulk'])`, which "
+    "_check_entries does not catch) on a re-hashed leaf whose 'bulk' is a string"))
+def test_a_rehashed_leaf_with_a_wrong_field_type_is_found(sample_ledger, capsys):
+    path = sample_ledger.path
+    seq = 14
+    forged = leaf_of(path, seq).replace(b'"bulk":false', b'"bulk":"yes"')
+    raw_sql(path, ("UPDATE entry SET leaf = ?, leaf_hash = ? WHERE seq = ?", (forged, leaf_hash(forged), seq)),
+            drop_triggers=True)
+    assert_detected(path, capsys, seq)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
+    "BUG: verify crashes (TypeError: unhashable type: 'list' in ledger/verify.py "
+    "_check_entries, `decoded.get('kind') not in ENTRY_KINDS`) on a leaf whose kind is a list"))
+def test_a_rehashed_leaf_with_an_unhashable_kind_is_found(sample_ledger, capsys):
+    path = sample_ledger.path
+    seq = 14
+    forged = leaf_of(path, seq).replace(b'"kind":"disclosure.recorded"', b'"kind":["disclosure.recorded"]')
+    raw_sql(path, ("UPDATE entry SET leaf = ?, leaf_hash = ? WHERE seq = ?", (forged, leaf_hash(forged), seq)),
+            drop_triggers=True)
+    assert_detected(path, capsys, seq)
+
+
+# ---- attacks on the query tables -------------------------------------------------------------
+
+def test_a_changed_disclosure_row_is_found_at_its_seq(sample_ledger, capsys):
+    path = sample_ledger.path
+    seq = 14  # an outsourcing disclosure that was never corrected
+    assert seq in sample_ledger.outsourcing
+    raw_sql(path, ("UPDATE disclosure SET basis = 'law' WHERE seq = ?", (seq,)))
+    result = assert_detected(path, capsys, seq)
+    assert any("disclosure" in p["problem"] and "rebuild" in p["problem"] for p in result["problems"])
+
+
+def test_a_changed_row_of_a_corrected_disclosure_is_found_at_its_correction(sample_ledger, capsys):
+    path = sample_ledger.path
+    raw_sql(path, ("UPDATE disclosure SET purpose = 'business_communication' WHERE seq = ?",
+                   (sample_ledger.corrected,)))
+    assert_detected(path, capsys, sample_ledger.correction_seq)
+
+
+@pytest.mark.parametrize("statement,first_bad", [
+    ("DELETE FROM disclosure WHERE seq = 14", 14),
+    ("INSERT INTO disclosure SELECT 99, recipient_id, first_day, last_day, bulk, subject_count, group_count, "
+     "data_items, purpose, basis, country, route, method, contract_as_record, statutory, statutory_ground, "
+     "retention_until, status, version, last_change_seq, recorded_at, recorded_by, assessment_seq, override "
+     "FROM disclosure WHERE seq = 14",
+     99),
+    ("UPDATE disclosure SET status = 'active' WHERE seq = 8", 27),
+    ("UPDATE disclosure SET statutory = 0 WHERE seq = 15", 15),
+    ("UPDATE disclosure_subject SET commitment = 'ff' WHERE disclosure_seq = 18 AND position = 1", 18),
+    ("DELETE FROM disclosure_change WHERE seq = 26", 26),
+    ("UPDATE party SET address = 'Osaka' WHERE party_id = 'P001'", 2),
+    ("UPDATE party SET address = 'Osaka' WHERE party_id = 'P002'", 29),
+    ("DELETE FROM party_version WHERE seq = 4", 4),
+    ("DELETE FROM erased_commitment", 28),
+    ("UPDATE erasure SET reason = 'retention_ended'", 28),
+])
+def test_changed_query_tables_are_found(sample_ledger, capsys, statement, first_bad):
+    raw_sql(sample_ledger.path, statement)
+    assert_detected(sample_ledger.path, capsys, first_bad)
+
+
+# ---- attacks on the vault -------------------------------------------------------------------
+
+def _vault_row(path, seq: int, field: str):
+    with closing(sqlite3.connect(str(path))) as conn:
+        return conn.execute("SELECT commitment, value FROM vault WHERE entry_seq = ? AND field = ? "
+                            "ORDER BY commitment LIMIT 1", (seq, field)).fetchone()
+
+
+def test_an_edited_vault_value_is_found(sample_ledger, capsys):
+    path = sample_ledger.path
+    digest, value = _vault_row(path, 14, "subject")
+    raw_sql(path, ("UPDATE vault SET value = ? WHERE commitment = ?", (value + "x", digest)))
+    assert_detected(path, capsys, 14)
+
+
+def test_an_edited_vault_value_of_a_correction_reason_is_found(sample_ledger, capsys):
+    path = sample_ledger.path
+    digest, _ = _vault_row(path, sample_ledger.correction_seq, "reason")
+    raw_sql(path, ("UPDATE vault SET value = 'no reason' WHERE commitment = ?", (digest,)))
+    assert_detected(path, capsys, sample_ledger.correction_seq)
+
+
+def test_a_vault_row_deleted_without_an_erasure_is_found(sample_ledger, capsys):
+    path = sample_ledger.path
+    digest, _ = _vault_row(path, 14, "subject")
+    raw_sql(path, ("DELETE FROM vault WHERE commitment = ?", (digest,)))
+    result = assert_detected(path, capsys, 14)
+    assert any("without an erasure" in p["problem"] for p in result["problems"])
+
+
+def test_a_vault_row_the_entry_does_not_commit_to_is_found(sample_ledger, capsys):
+    path = sample_ledger.path
+    salt = bytes(16)
+    value = "someone-else@example.jp"
+    digest = hashlib.sha256(salt + value.encode()).hexdigest()
+    raw_sql(path, ("INSERT INTO vault (commitment, entry_seq, field, salt, value) VALUES (?, 14, 'subject', ?, ?)",
+                   (digest, salt, value)))
+    assert_detected(path, capsys, 14)
+
+
+def test_restoring_erased_personal_data_is_found(sample_ledger, capsys):
+    path = sample_ledger.path
+    assert sample_ledger.erased_vault_rows
+    raw_sql(path, *[("INSERT INTO vault (commitment, entry_seq, field, salt, value) VALUES (?, ?, ?, ?, ?)", row)
+                    for row in sample_ledger.erased_vault_rows])
+    assert_detected(path, capsys, sample_ledger.erasure_seq)
+
+
+# ---- rebuild -------------------------------------------------------------------------------
+
+def test_rebuild_repairs_a_changed_projection(sample_ledger, capsys):
+    path = sample_ledger.path
+    raw_sql(path, "UPDATE disclosure SET basis = 'law' WHERE seq = 14",
+            "DELETE FROM party_version WHERE seq = 4",
+            "UPDATE disclosure SET status = 'active' WHERE seq = 8")
+    entries = read_entries(path)
+    assert_detected(path, capsys, 4)
+
+    code, out, err = cli(capsys, "--db", path, "rebuild")
+    assert code == 0, err
+    assert str(sample_ledger.size) in out
+    assert read_entries(path) == entries
+
+    code, out, _ = cli(capsys, "--db", path, "verify", "--json")
+    assert code == 0 and json.loads(out)["ok"] is True
+    with LedgerService.open(path) as service:
+        assert service.disclosure(14).summary.basis == "outsourcing"
+        assert service.disclosure(8).summary.status == "voided"
+        assert len(service.party_history("P003")) == 1
+
+
+def test_rebuild_does_not_hide_a_changed_entry(sample_ledger, capsys):
+    path = sample_ledger.path
+    forged = leaf_of(path, 14).replace(b'"contract_reference":"C-8"', b'"contract_reference":"C-9"')
+    raw_sql(path, ("UPDATE entry SET leaf = ? WHERE seq = 14", (forged,)), drop_triggers=True)
+    code, _, _ = cli(capsys, "--db", path, "rebuild")
+    assert code == 0
+    assert_detected(path, capsys, 14)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "BUG: `rebuild` on a ledger whose leaf 14 is not JSON fails inside "
+    "ledger/verify.py rebuild_projections (json.loads raises JSONDecodeError, uncaught): the CLI "
+    "reports 'unexpected internal error' with exit 70, instead of an integrity error naming "
+    "entry 14 with exit 1 (or 2)"))
+def test_rebuild_of_a_damaged_leaf_fails_cleanly(sample_ledger, capsys):
+    path = sample_ledger.path
+    leaf = leaf_of(path, 14)
+    raw_sql(path, ("UPDATE entry SET leaf = ? WHERE seq = 14", (b"#" + leaf[1:],)), drop_triggers=True)
+    with closing(sqlite3.connect(str(path))) as conn:
+        before = conn.execute("SELECT * FROM disclosure ORDER BY seq").fetchall()
+    code, out, err = cli(capsys, "--db", path, "rebuild")
+    assert code in (1, 2)
+    assert "error" in err.lower() and "14" in err
+    with closing(sqlite3.connect(str(path))) as conn:
+        assert conn.execute("SELECT * FROM disclosure ORDER BY seq").fetchall() == before
