@@ -33,7 +33,7 @@ class PartyInput:
 DISCLOSURE_FIELDS = (
     "recipient", "date", "first_day", "last_day", "subjects", "group_description", "group_count",
     "data_items", "purpose", "basis", "evidence", "route", "route_evidence", "method", "notes",
-    "contract_as_record",
+    "contract_as_record", "override_reason",
 )
 
 
@@ -56,6 +56,7 @@ class DisclosureInput:
     method: str | None = None
     notes: str | None = None
     contract_as_record: bool = False
+    override_reason: str | None = None   # forces a release the contractor register refuses
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> "DisclosureInput":
@@ -116,6 +117,8 @@ class DisclosureInput:
             notes=attempt(v.text, "notes", plain.get("notes"), required=False, max_len=v.MAX_TEXT,
                           multiline=True),
             contract_as_record=attempt(v.flag, "contract_as_record", plain.get("contract_as_record")) or False,
+            override_reason=attempt(v.text, "override_reason", plain.get("override_reason"), required=False,
+                                    max_len=v.MAX_TEXT, multiline=True),
         )
         if errors:
             raise ValidationErrors(errors) if len(errors) > 1 else errors[0]
@@ -130,7 +133,7 @@ class DisclosureInput:
             "group_count": self.group_count, "data_items": list(self.data_items), "purpose": self.purpose,
             "basis": self.basis, "evidence": dict(self.evidence), "route": self.route,
             "route_evidence": dict(self.route_evidence), "method": self.method, "notes": self.notes,
-            "contract_as_record": self.contract_as_record,
+            "contract_as_record": self.contract_as_record, "override_reason": self.override_reason,
         }
 
     @classmethod
@@ -264,3 +267,60 @@ class DisclosureFilter:
     statutory_only: bool = False
     subject: str | None = None
     include_voided: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ContractorRecord:
+    """A contractor's current register record (APPI Art. 25): contract, certifications, subcontracting."""
+
+    party_id: str
+    service: str
+    data_items: tuple[str, ...]
+    contract: Mapping[str, object] | None
+    certifications: tuple[Mapping[str, object], ...]
+    works_for: str | None
+    engagement_approved: bool
+    equivalent_measures: bool
+    measures_checked_on: str | None
+    version: int
+    version_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentView:
+    seq: int
+    party_id: str
+    assessor: str
+    assessed_on: str
+    score: int
+    derived_outcome: str
+    outcome: str
+    override_reason: str | None
+    reasons: tuple[str, ...]
+    conditions: tuple[str, ...]
+    condition_deadline: str | None
+    valid_until: str
+    next_review: str
+    answers: tuple[Mapping[str, object], ...]
+    recorded_at: str
+    recorded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class VendorSummary:
+    party: Party
+    status: str
+    latest_assessment: AssessmentView | None
+    register: ContractorRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    """Something in the register that needs the manager's attention."""
+
+    kind: str
+    party_id: str
+    party_name: str
+    due_on: str | None
+    detail: str
+    seq: int | None = None

@@ -26,11 +26,11 @@ Prepared = tuple[bytes, list[PendingVaultValue]]
 # Errors cross the process boundary as (field, rule, article) tuples.
 ErrorTuple = tuple[str, str, str | None]
 
-_JOB: tuple | None = None  # inherited by forked workers: (rows, ref, recipients, today)
+_JOB: tuple | None = None  # inherited by forked workers: (rows, ref, recipients, today, next_seq)
 
 
 def _prepare_range(bounds: tuple[int, int]) -> list[tuple[int, Prepared | list[ErrorTuple]]]:
-    rows, ref, recipients, today = _JOB  # type: ignore[misc]
+    rows, ref, recipients, today, next_seq = _JOB  # type: ignore[misc]
     out: list[tuple[int, Prepared | list[ErrorTuple]]] = []
     for index in range(*bounds):
         try:
@@ -38,7 +38,7 @@ def _prepare_range(bounds: tuple[int, int]) -> list[tuple[int, Prepared | list[E
             recipient = recipients.get(inp.recipient)
             if not isinstance(recipient, RecipientFacts):
                 raise ValidationError("recipient", recipient or f"no party '{inp.recipient}'")
-            body, sealer = prepare_disclosure(inp, ref, recipient, today)
+            body, sealer = prepare_disclosure(inp, ref, recipient, today, next_seq + index)
             out.append((index, (canonical_json(body), sealer.pending)))
         except ValidationErrors as exc:
             out.append((index, [(e.field, e.rule, e.article) for e in exc.errors]))
@@ -70,12 +70,12 @@ def paused_gc() -> Iterator[None]:
 
 
 def prepare_chunks(rows: list[Mapping], ref: ReferenceData, recipients: Mapping[str, RecipientFacts | str],
-                   today: date) -> Iterator[tuple[list[Prepared], list[tuple[int, ValidationError]]]]:
+                   today: date, next_seq: int) -> Iterator[tuple[list[Prepared], list[tuple[int, ValidationError]]]]:
     """Check and encode the rows chunk by chunk, in order: (prepared rows, problems by row number).
 
     With several cores, worker processes prepare later chunks while the caller writes earlier ones."""
     global _JOB
-    _JOB = (rows, ref, recipients, today)
+    _JOB = (rows, ref, recipients, today, next_seq)
     chunks = [(start, min(start + CHUNK_ROWS, len(rows))) for start in range(0, len(rows), CHUNK_ROWS)]
     workers = _workers(len(rows))
     pool = multiprocessing.get_context("fork").Pool(workers) if workers else None

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import re
 import secrets
-from datetime import date, datetime, timezone
+import shutil
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
@@ -15,6 +18,10 @@ from zoneinfo import ZoneInfo
 from . import validate as v
 from .chain.encoding import parse_leaf
 from .domain import (
+    AssessmentView,
+    ContractorRecord,
+    DueItem,
+    VendorSummary,
     DisclosureChange,
     DisclosureDetail,
     DisclosureFilter,
@@ -29,8 +36,11 @@ from .domain import (
 from .errors import LedgerError, NotFoundError, ValidationError, ValidationErrors
 from .refdata import ReferenceData, load_reference_data
 from .importer import paused_gc, prepare_chunks
+from .rules import assessment as assessing
 from .rules.disclosure import (
+    GateRefused,
     RecipientFacts,
+    gating_decision,
     check_disclosure,
     disclosure_body,
     prepare_disclosure,
@@ -39,6 +49,7 @@ from .rules.disclosure import (
 )
 from .storage import queries
 from .storage.db import Store, WriteTransaction
+from .rules.register import CONTRACTOR_KINDS, AssessmentFacts, check_register, status
 from .vault import Sealer, commitments_in
 
 LEDGER_FORMAT = "disclosure-ledger/1"
@@ -254,7 +265,16 @@ class LedgerService:
             party = self.resolve_party(ref)
         except NotFoundError as exc:
             raise ValidationError("recipient", str(exc)) from None
-        return RecipientFacts(party.party_id, party.kind, party.country)
+        if party.kind not in CONTRACTOR_KINDS:
+            return RecipientFacts(party.party_id, party.kind, party.country)
+        with self.store.session() as session:
+            row = queries.contractor(session, party.party_id)
+            assessed = tuple(_assessment_facts(a) for a in queries.assessments(session, party.party_id))
+        register = None if row is None else {
+            "engagement_approved": bool(row.engagement_approved),
+            "contract": {"ends_on": row.contract_ends_on},
+        }
+        return RecipientFacts(party.party_id, party.kind, party.country, register, assessed)
 
     def _recipients_named_in(self, rows: list) -> dict[str, RecipientFacts | str]:
         """Each distinct recipient of an import, resolved once: its facts, or why it is unknown."""
@@ -274,15 +294,9 @@ class LedgerService:
                     resolved[key] = exc.rule
         return resolved
 
-    def _prepare(self, inp: DisclosureInput, today: date,
-                 recipients: dict[str, RecipientFacts] | None = None) -> tuple[dict, Sealer]:
-        if recipients is None:
-            recipient = self._recipient_facts(inp.recipient)
-        else:  # an import resolves each recipient once
-            recipient = recipients.get(inp.recipient)
-            if recipient is None:
-                recipient = recipients[inp.recipient] = self._recipient_facts(inp.recipient)
-        return prepare_disclosure(inp, self.ref, recipient, today)
+    def _prepare(self, inp: DisclosureInput, today: date, recorded_before: int) -> tuple[dict, Sealer]:
+        recipient = self._recipient_facts(inp.recipient)
+        return prepare_disclosure(inp, self.ref, recipient, today, recorded_before)
 
     def check_disclosure(self, data: DisclosureInput | Mapping) -> list[ValidationError]:
         """The refusals recording this would meet, without recording it (for live form validation)."""
@@ -293,13 +307,19 @@ class LedgerService:
             return list(exc.errors)
         except ValidationError as exc:
             return [exc]
-        return check_disclosure(inp, self.ref, recipient, self.today())
+        errors = check_disclosure(inp, self.ref, recipient, self.today())
+        if not errors:
+            try:
+                gating_decision(inp, recipient, self.store.size() + 1)
+            except ValidationError as exc:
+                errors.append(exc)
+        return errors
 
     def record_disclosure(self, data: DisclosureInput | Mapping) -> int:
         """Append one disclosure; returns its seq. Refused input raises and writes nothing."""
         inp = DisclosureInput.parse(data)
         with self.store.transaction() as tx:
-            body, sealer = self._prepare(inp, self.today())
+            body, sealer = self._prepare(inp, self.today(), tx.size + 1)
             seq, _, _ = self._append(tx, "disclosure.recorded", body, sealer)
         return seq
 
@@ -313,7 +333,7 @@ class LedgerService:
             today = self.today()
             stamp = self._stamp()
             recipients = self._recipients_named_in(rows)
-            for prepared, chunk_problems in prepare_chunks(rows, self.ref, recipients, today):
+            for prepared, chunk_problems in prepare_chunks(rows, self.ref, recipients, today, tx.size + 1):
                 problems.extend(chunk_problems)
                 if problems:  # keep checking to report every bad row; write nothing more
                     continue
@@ -403,6 +423,10 @@ class LedgerService:
                 raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
             sealer = Sealer()
             new_body = disclosure_body(inp, self.ref, recipient, recorded_day, sealer)
+            regate = any(new_body[k] != body.get(k) for k in ("recipient", "first_day", "last_day", "basis"))
+            # A correction is judged as of the release: only assessments recorded before it count.
+            new_body["gating"] = (gating_decision(replace(inp, override_reason=None), recipient, seq)
+                                  if regate else body.get("gating"))
             changed = {}
             for key, value in new_body.items():
                 if self._open_values(value, {**vault, **{p.commitment: p.value for p in sealer.pending}}) \
@@ -528,6 +552,241 @@ class LedgerService:
         result["entries"] = self.store.size()
         return result
 
+    # ---- contractor register (APPI Art. 25) -----------------------------------------------
+    @property
+    def evidence_folder(self) -> Path:
+        """Evidence files of assessments, named by their SHA-256, next to the ledger file."""
+        return self.path.with_name(self.path.name + ".evidence")
+
+    def _contractor_party(self, party_ref: str) -> Party:
+        party = self.resolve_party(party_ref)
+        if party.kind not in CONTRACTOR_KINDS:
+            raise ValidationError("party", f"{party.party_id} is a {party.kind}; the register holds contractors and subcontractors")
+        return party
+
+    def record_contractor(self, party_ref: str, data: Mapping[str, object]) -> ContractorRecord:
+        """Record a new version of a contractor's register record (contract, certifications, ...)."""
+        if not isinstance(data, Mapping):
+            raise ValidationError("register", "must be an object of field: value")
+        with self.store.transaction() as tx:
+            party = self._contractor_party(party_ref)
+            contractors = [p.party_id for p in self.parties() if p.kind == "contractor"]
+            body, errors = check_register(data, self.ref, party.kind, contractors, self.today())
+            reason = None
+            try:
+                reason = v.text("reason", data.get("reason"), required=False, max_len=v.MAX_TEXT)
+            except ValidationError as exc:
+                errors.append(exc)
+            if errors:
+                raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+            self._append(tx, "contractor.recorded", {"party_id": party.party_id, **body, "reason": reason})
+        return self.contractor(party.party_id)
+
+    def contractor(self, party_id: str) -> ContractorRecord | None:
+        with self.store.session() as session:
+            row = queries.contractor(session, party_id)
+        if row is None:
+            return None
+        contract = None
+        if row.contract_reference is not None:
+            contract = {"reference": row.contract_reference, "signed_on": row.contract_signed_on,
+                        "ends_on": row.contract_ends_on, "clauses": json.loads(row.contract_clauses)}
+        return ContractorRecord(row.party_id, row.service, tuple(json.loads(row.data_items)), contract,
+                                tuple(json.loads(row.certifications)), row.works_for,
+                                bool(row.engagement_approved), bool(row.equivalent_measures),
+                                row.measures_checked_on, row.version, row.version_seq)
+
+    def _evidence_file(self, field: str, path_text: object) -> assessing.EvidenceFile:
+        path = Path(v.text(field, path_text, max_len=4096)).expanduser()
+        if not path.is_file():
+            raise ValidationError(field, f"the evidence file {path} does not exist")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ValidationError(field, f"the evidence file {path} cannot be read ({exc.strerror})") from None
+        return assessing.EvidenceFile(path.name, hashlib.sha256(data).hexdigest())
+
+    def record_assessment(self, party_ref: str, data: Mapping[str, object]) -> AssessmentView:
+        """Record a safeguard assessment: answers per checklist item, the derived outcome (or an
+        override with its reason), conditions and deadline, validity and next review."""
+        if not isinstance(data, Mapping):
+            raise ValidationError("assessment", "must be an object of field: value")
+        allowed = {"assessor", "assessed_on", "answers", "override_outcome", "override_reason",
+                   "conditions", "condition_deadline", "valid_until"}
+        errors: list[ValidationError] = []
+        for key in data:
+            if key not in allowed:
+                errors.append(ValidationError(str(key), f"is not an assessment field; fields: {', '.join(sorted(allowed))}"))
+
+        def attempt(fn, *args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except ValidationError as exc:
+                errors.append(exc)
+                return None
+
+        today = self.today()
+        assessor = attempt(v.text, "assessor", data.get("assessor") or self.operator)
+        assessed_on = attempt(v.iso_date, "assessed_on", data.get("assessed_on") or today.isoformat())
+        answers: list[assessing.Answer] = []
+        sources: dict[str, Path] = {}
+        raw_answers = data.get("answers")
+        if not isinstance(raw_answers, list):
+            errors.append(ValidationError("answers", "must be a list of {item, answer, note, evidence_files}"))
+            raw_answers = []
+        for number, raw in enumerate(raw_answers, start=1):
+            if not isinstance(raw, Mapping):
+                errors.append(ValidationError(f"answers[{number}]", "must be an object with item and answer"))
+                continue
+            item = attempt(v.text, f"answers[{number}].item", raw.get("item")) or ""
+            files = []
+            for path_text in raw.get("evidence_files") or []:
+                found = attempt(self._evidence_file, f"answers.{item}.evidence_files", path_text)
+                if found is not None:
+                    files.append(found)
+                    sources[found.sha256] = Path(str(path_text)).expanduser()
+            answers.append(assessing.Answer(
+                item, attempt(v.text, f"answers.{item}.answer", raw.get("answer")) or "",
+                attempt(v.text, f"answers.{item}.note", raw.get("note"), required=False, max_len=v.MAX_TEXT, multiline=True),
+                tuple(files)))
+        errors.extend(assessing.check_answers(answers, self.ref))
+        override_outcome = attempt(v.text, "override_outcome", data.get("override_outcome"), required=False)
+        override_reason = attempt(v.text, "override_reason", data.get("override_reason"), required=False,
+                                  max_len=v.MAX_TEXT, multiline=True)
+        conditions = [c for c in (attempt(v.text_list, "conditions", data.get("conditions")) or ())]
+        deadline = attempt(v.iso_date, "condition_deadline", data.get("condition_deadline"), required=False)
+        valid_until = attempt(v.iso_date, "valid_until", data.get("valid_until"), required=False)
+        if errors:
+            raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+        derived = assessing.derive_outcome(answers, self.ref)
+        errors.extend(assessing.check_override(derived, override_outcome, override_reason))
+        outcome = override_outcome or derived.outcome
+        default_until, next_review = assessing.validity(
+            assessed_on, self.ref.settings.assessment_validity_months, self.ref.assessment.expiring_within_days)
+        if valid_until is None:
+            valid_until = default_until
+        else:
+            next_review = max(valid_until - timedelta(days=self.ref.assessment.expiring_within_days), assessed_on)
+        if outcome == "conditional":
+            conditions = conditions or list(derived.reasons)
+            deadline = deadline or assessing.condition_deadline(assessed_on, self.ref)
+        errors.extend(assessing.check_dates(assessed_on, valid_until, today))
+        errors.extend(assessing.check_conditions(outcome, conditions, deadline, today))
+        if errors:
+            raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+        body = {
+            "assessor": assessor, "assessed_on": assessed_on.isoformat(),
+            "answers": [{"item": a.item_id, "answer": a.answer, "note": a.note,
+                         "evidence_files": [{"name": f.name, "sha256": f.sha256} for f in a.evidence_files]}
+                        for a in answers],
+            "score": assessing.score(answers, self.ref), "derived_outcome": derived.outcome,
+            "reasons": list(derived.reasons), "outcome": outcome,
+            "override": {"reason": override_reason} if override_outcome else None,
+            "conditions": conditions, "condition_deadline": deadline.isoformat() if deadline else None,
+            "valid_until": valid_until.isoformat(), "next_review": next_review.isoformat(),
+        }
+        with self.store.transaction() as tx:
+            party = self._contractor_party(party_ref)
+            body["party_id"] = party.party_id
+            self._keep_evidence(sources)
+            seq, _, _ = self._append(tx, "assessment.recorded", body)
+        return self._assessment_view(self.entry(seq))
+
+    def _keep_evidence(self, sources: Mapping[str, Path]) -> None:
+        """Copy evidence files into the evidence folder, named by SHA-256 (so no name can escape it)."""
+        if not sources:
+            return
+        self.evidence_folder.mkdir(exist_ok=True)
+        for digest, source in sources.items():
+            target = self.evidence_folder / digest
+            if not target.exists():
+                shutil.copyfile(source, target)
+
+    def _assessment_view(self, entry: EntryView) -> AssessmentView:
+        b = entry.body
+        return AssessmentView(
+            entry.seq, b["party_id"], b["assessor"], b["assessed_on"], b["score"], b["derived_outcome"],
+            b["outcome"], (b["override"] or {}).get("reason"), tuple(b["reasons"]), tuple(b["conditions"]),
+            b["condition_deadline"], b["valid_until"], b["next_review"], tuple(b["answers"]),
+            entry.recorded_at, entry.recorded_by)
+
+    def assessments(self, party_ref: str) -> list[AssessmentView]:
+        party = self.resolve_party(party_ref)
+        with self.store.session() as session:
+            seqs = [a.seq for a in queries.assessments(session, party.party_id)]
+        return [self._assessment_view(self.entry(seq)) for seq in seqs]
+
+    def vendors(self) -> list[VendorSummary]:
+        """Every contractor and subcontractor with its status badge."""
+        today = self.today()
+        result = []
+        for party in self.parties():
+            if party.kind not in CONTRACTOR_KINDS:
+                continue
+            with self.store.session() as session:
+                rows = queries.assessments(session, party.party_id)
+            facts = [_assessment_facts(a) for a in rows]
+            latest = self._assessment_view(self.entry(rows[-1].seq)) if rows else None
+            result.append(VendorSummary(party, status(facts, today, self.ref.assessment.expiring_within_days),
+                                        latest, self.contractor(party.party_id)))
+        return result
+
+    def vendor_due(self, within_days: int | None = None) -> list[DueItem]:
+        """What needs attention: assessments expiring or overdue, conditions past their deadline,
+        certifications expiring, yearly checks of foreign recipients, releases after a contract
+        ended, and releases made under an override."""
+        within = self.ref.assessment.expiring_within_days if within_days is None else within_days
+        if within < 0:
+            raise ValidationError("within", "must be zero or more days")
+        today = self.today()
+        horizon = today + timedelta(days=within)
+        due: list[DueItem] = []
+        for vendor in self.vendors():
+            p, latest, reg = vendor.party, vendor.latest_assessment, vendor.register
+            if latest is None:
+                due.append(DueItem("not_assessed", p.party_id, p.name, None, "never assessed: assess it before any release"))
+            elif latest.outcome == "rejected":
+                due.append(DueItem("rejected", p.party_id, p.name, latest.assessed_on,
+                                   f"rejected by assessment {latest.seq}: no release may go to it", latest.seq))
+            elif date.fromisoformat(latest.valid_until) < today:
+                due.append(DueItem("assessment_overdue", p.party_id, p.name, latest.valid_until,
+                                   f"assessment {latest.seq} expired on {latest.valid_until}: reassess", latest.seq))
+            elif date.fromisoformat(latest.valid_until) <= horizon:
+                due.append(DueItem("assessment_expiring", p.party_id, p.name, latest.valid_until,
+                                   f"assessment {latest.seq} expires on {latest.valid_until}", latest.seq))
+            if (latest is not None and latest.outcome == "conditional" and latest.condition_deadline
+                    and date.fromisoformat(latest.condition_deadline) < today):
+                due.append(DueItem("conditions_overdue", p.party_id, p.name, latest.condition_deadline,
+                                   f"conditions of assessment {latest.seq} were due on {latest.condition_deadline}: "
+                                   + "; ".join(latest.conditions), latest.seq))
+            if reg is None:
+                continue
+            for cert in reg.certifications:
+                expires = date.fromisoformat(str(cert["expires_on"]))
+                if expires <= horizon:
+                    word = "expired" if expires < today else "expires"
+                    due.append(DueItem("certification_expiring", p.party_id, p.name, cert["expires_on"],
+                                       f"{cert['scheme']} certification {word} on {cert['expires_on']}", reg.version_seq))
+            if reg.equivalent_measures:
+                checked = date.fromisoformat(reg.measures_checked_on)
+                next_check = checked + timedelta(days=self.ref.settings.equivalent_measures_check_days)
+                if next_check <= horizon:
+                    due.append(DueItem("equivalent_measures_check", p.party_id, p.name, next_check.isoformat(),
+                                       f"yearly check of its equivalent measures is due (last checked {reg.measures_checked_on}; PPC Rule 18(1))",
+                                       reg.version_seq))
+            ends_on = (reg.contract or {}).get("ends_on")
+            if ends_on:
+                with self.store.session() as session:
+                    last = queries.latest_release(session, p.party_id)
+                if last is not None and last > ends_on:
+                    due.append(DueItem("contract_ended", p.party_id, p.name, ends_on,
+                                       f"the contract ended on {ends_on} but releases continued until {last}", reg.version_seq))
+        with self.store.session() as session:
+            for row, name in queries.overridden_disclosures(session):
+                due.append(DueItem("override", row.recipient_id, name, row.last_day,
+                                   f"disclosure {row.seq} was forced past the register with an override", row.seq))
+        return due
+
     # ---- integrity -------------------------------------------------------------------
     def verify(self, progress: Callable[[int, int], None] | None = None):
         from .verify import verify_ledger
@@ -555,3 +814,9 @@ def _summary(row, name: str) -> DisclosureSummary:
         retention_until=row.retention_until, status=row.status, version=row.version,
         recorded_at=row.recorded_at, recorded_by=row.recorded_by,
     )
+
+
+def _assessment_facts(row) -> AssessmentFacts:
+    return AssessmentFacts(row.seq, date.fromisoformat(row.assessed_on), row.outcome,
+                           date.fromisoformat(row.valid_until),
+                           date.fromisoformat(row.condition_deadline) if row.condition_deadline else None)

@@ -110,7 +110,37 @@ PARTY_DATA = {
 }
 
 
+def all_met_answers(service: LedgerService, **answers: str) -> list[dict]:
+    """An answer for every checklist item: met, unless named otherwise (item id -> answer)."""
+    return [{"item": item_id, "answer": answers.get(item_id.replace("-", "_"), "met"), "note": "checked on site"}
+            for item_id in service.ref.checklist]
+
+
+def approve(service: LedgerService, party: Party, *, works_for: str | None = None,
+            assessed_on: str = "2020-01-01", valid_until: str = "2035-12-31", **register) -> None:
+    """Put a contractor in the register with a contract and an approved assessment, so that
+    releases to it pass the gate (APPI Art. 25)."""
+    record = {
+        "service": "processing on the company's behalf", "data_items": ["name", "email"],
+        "contract": {"reference": f"CT-{party.party_id}", "signed_on": "2019-12-01",
+                     "clauses": ["security_measures", "audit_rights", "subcontracting_approval",
+                                 "incident_notification", "return_or_deletion"]},
+        "works_for": works_for, "engagement_approved": party.kind == "subcontractor",
+    }
+    if party.country != service.ref.settings.home_country:
+        record.update(equivalent_measures=True, measures_checked_on="2019-12-01")
+    record.update(register)
+    service.record_contractor(party.party_id, record)
+    service.record_assessment(party.party_id, {
+        "assessor": "Test Assessor", "assessed_on": assessed_on, "valid_until": valid_until,
+        "answers": all_met_answers(service)})
+
+
 @pytest.fixture
 def parties(fresh_ledger) -> Parties:
-    return Parties(**{key: fresh_ledger.register_party(data) for key, data in PARTY_DATA.items()})
+    registered = Parties(**{key: fresh_ledger.register_party(data) for key, data in PARTY_DATA.items()})
+    approve(fresh_ledger, registered.contractor)
+    approve(fresh_ledger, registered.us_contractor)
+    approve(fresh_ledger, registered.subcontractor, works_for=registered.contractor.party_id)
+    return registered
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Mapping
 
 from ..domain import DisclosureInput
 from ..errors import ValidationError, ValidationErrors
 from ..validate import iso_date
 from ..refdata import EvidenceField, LegalBasis, ReferenceData
 from ..vault import Sealer
+from .register import GATE_ARTICLE, AssessmentFacts, gate, gated
 
 GOVERNMENT_REASON = (
     "The recipient is a national or local government body, which is not a third party for "
@@ -27,6 +29,16 @@ class RecipientFacts:
     party_id: str
     kind: str
     country: str
+    register: Mapping | None = None                 # the contractor register record, for the gate
+    assessments: tuple[AssessmentFacts, ...] = ()   # the contractor's assessments, for the gate
+
+
+class GateRefused(ValidationError):
+    """The contractor register does not justify the release; an override with a reason can force it."""
+
+    def __init__(self, failed: str, message: str):
+        self.failed = failed
+        super().__init__("recipient", f"refused: {message}; or force it with an override and a reason", GATE_ARTICLE)
 
 
 def add_years(day: date, years: int) -> date:
@@ -230,11 +242,33 @@ def disclosure_body(inp: DisclosureInput, ref: ReferenceData, recipient: Recipie
     }
 
 
+def gating_decision(inp: DisclosureInput, recipient: RecipientFacts, recorded_before: int) -> dict | None:
+    """The body's `gating`: the assessment that justifies a release to a contractor, or the override
+    that forced it. Raises GateRefused when the register refuses and no override was given."""
+    if not gated(recipient.kind, inp.basis):
+        if inp.override_reason is not None:
+            raise ValidationError("override_reason", "only a release the contractor register refuses can be overridden")
+        return None
+    result = gate(recipient.party_id, recipient.kind, inp.first_day, inp.last_day or inp.first_day,
+                  recipient.register, recipient.assessments, recorded_before)
+    if result.ok:
+        if inp.override_reason is not None:
+            raise ValidationError("override_reason", f"is not needed: assessment entry {result.assessment_seq} justifies this release")
+        return {"assessment": result.assessment_seq}
+    if inp.override_reason is None:
+        raise GateRefused(result.failed, result.message)
+    return {"override": {"failed": result.failed, "message": result.message, "reason": inp.override_reason}}
+
+
 def prepare_disclosure(inp: DisclosureInput, ref: ReferenceData, recipient: RecipientFacts,
-                       today: date) -> tuple[dict, Sealer]:
-    """Check a disclosure and build its entry body; raises the refusals it meets."""
+                       today: date, recorded_before: int) -> tuple[dict, Sealer]:
+    """Check a disclosure (rules, then the contractor gate) and build its entry body; raises the
+    refusals it meets. `recorded_before` is the seq the entry will take."""
     errors = check_disclosure(inp, ref, recipient, today)
     if errors:
         raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+    gating = gating_decision(inp, recipient, recorded_before)
     sealer = Sealer()
-    return disclosure_body(inp, ref, recipient, today, sealer), sealer
+    body = disclosure_body(inp, ref, recipient, today, sealer)
+    body["gating"] = gating
+    return body, sealer

@@ -7,6 +7,12 @@ import sqlite3
 
 from ..chain.encoding import canonical_json
 
+ENTRY_KINDS = frozenset({
+    "ledger.created", "party.registered", "party.changed", "contractor.recorded",
+    "assessment.recorded", "disclosure.recorded", "disclosure.corrected", "disclosure.voided",
+    "subject.erased",
+})
+
 PROJECTION_TABLE_NAMES = (
     "party",
     "party_version",

@@ -9,6 +9,9 @@ from sqlalchemy import and_
 from sqlmodel import Session, col, func, select
 
 from .models import (
+    AssessmentRow,
+    ContractorRow,
+    ContractorVersionRow,
     DisclosureChangeRow,
     DisclosureRow,
     DisclosureSubjectRow,
@@ -163,3 +166,43 @@ def counts(session: Session) -> dict[str, int]:
             select(func.count()).select_from(DisclosureRow).where(DisclosureRow.status == "voided")
         ).one(),
     }
+
+
+def contractor(session: Session, party_id: str) -> ContractorRow | None:
+    return session.get(ContractorRow, party_id)
+
+
+def contractor_versions(session: Session, party_id: str) -> list[int]:
+    return list(session.exec(
+        select(ContractorVersionRow.seq).where(ContractorVersionRow.party_id == party_id)
+        .order_by(ContractorVersionRow.seq)
+    ).all())
+
+
+def assessments(session: Session, party_id: str) -> Sequence[AssessmentRow]:
+    return session.exec(
+        select(AssessmentRow).where(AssessmentRow.party_id == party_id).order_by(AssessmentRow.seq)
+    ).all()
+
+
+def overridden_disclosures(session: Session) -> Sequence[tuple[DisclosureRow, str]]:
+    return session.exec(
+        select(DisclosureRow, PartyRow.name)
+        .join(PartyRow, PartyRow.party_id == DisclosureRow.recipient_id)
+        .where(DisclosureRow.override == True, DisclosureRow.status != "voided")  # noqa: E712
+        .order_by(DisclosureRow.seq)
+    ).all()
+
+
+def latest_release(session: Session, party_id: str) -> str | None:
+    """The last day of the latest active release to this party."""
+    return session.exec(
+        select(func.max(DisclosureRow.last_day))
+        .where(DisclosureRow.recipient_id == party_id, DisclosureRow.status != "voided")
+    ).one()
+
+
+def disclosure_count(session: Session, party_id: str) -> int:
+    return session.exec(
+        select(func.count()).select_from(DisclosureRow).where(DisclosureRow.recipient_id == party_id)
+    ).one()
