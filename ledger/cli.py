@@ -8,7 +8,9 @@ import json
 import os
 import sqlite3
 import sys
+import textwrap
 from dataclasses import asdict
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -17,6 +19,9 @@ from . import validate as v
 from .domain import DisclosureFilter, DisclosureSummary
 from .errors import LedgerError, ValidationError, ValidationErrors
 from .paths import DB_ENV, default_ledger_path
+from .rules import assessment as assessing
+from .rules.disclosure import GateRefused
+from .rules.register import CERTIFICATIONS, CONTRACT_CLAUSES, CONTRACTOR_KINDS, STATUSES
 from .service import ERASURE_REASONS, ImportRejected, LedgerService
 
 EXIT_OK, EXIT_INTEGRITY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
@@ -176,6 +181,7 @@ def _disclosure_fields(args) -> dict:
         "basis": args.basis, "evidence": _pairs("evidence", args.evidence), "route": args.route,
         "route_evidence": _pairs("route_evidence", args.route_evidence), "method": args.method,
         "notes": args.notes, "contract_as_record": args.contract_as_record,
+        "override_reason": args.override_reason,
     }
     return data
 
@@ -193,6 +199,10 @@ def cmd_disclose(args, service: LedgerService) -> int:
         data = _read_json_file(args.from_json)
         if not isinstance(data, dict):
             raise UsageError(f"{args.from_json}: must hold one JSON object (use `import` for many)")
+        if args.override_reason is not None:
+            if data.get("override_reason") not in (None, "", args.override_reason):
+                raise UsageError(f"{args.from_json} gives an override_reason already; leave out --override-reason")
+            data["override_reason"] = args.override_reason
     else:
         data = _disclosure_fields(args)
     seq = service.record_disclosure(data)
@@ -270,11 +280,13 @@ def cmd_show(args, service: LedgerService) -> int:
         return EXIT_OK
     d = service.disclosure(args.seq)
     s = d.summary
+    gating = _current_gating(service, d)
     if args.json:
         _out(json.dumps({
             "current": _summary_dict(s), "subjects": list(d.subjects), "group_description": d.group_description,
             "evidence": dict(d.evidence), "route_evidence": dict(d.route_evidence), "notes": d.notes,
             "statutory_reason": service.statutory_reason(s), "retention_reason": service.retention_reason(s),
+            "gating": gating,
             "history": [asdict(h) for h in d.history], "leaf": entry.leaf.decode("utf-8"),
             "leaf_hash": entry.leaf_hash.hex(), "prev": entry.prev,
         }, ensure_ascii=False, indent=2))
@@ -293,6 +305,7 @@ def cmd_show(args, service: LedgerService) -> int:
         ("notes", d.notes or "-"),
         ("record", ("statutory: " if s.statutory else "voluntary: ") + service.statutory_reason(s)),
         ("retention", f"until {s.retention_until}: {service.retention_reason(s)}"),
+        *((("register", _gating_text(gating)),) if gating else ()),
         ("recorded", f"{_local(service, s.recorded_at)} by {s.recorded_by}"),
     ]
     for label, value in rows:
@@ -308,6 +321,22 @@ def cmd_show(args, service: LedgerService) -> int:
     _out(f"prev       {entry.prev}")
     _out(f"leaf       {entry.leaf.decode('utf-8')}")
     return EXIT_OK
+
+
+def _current_gating(service: LedgerService, detail) -> dict | None:
+    """How the contractor register let the release through: the justifying assessment, or the override."""
+    gating = detail.entry.body.get("gating")
+    for change in detail.history:
+        if change.action != "voided" and "gating" in change.fields:
+            gating = service.entry(change.seq).body.get("changes", {}).get("gating", gating)
+    return gating
+
+
+def _gating_text(gating: dict) -> str:
+    if "override" in gating:
+        o = gating["override"]
+        return f"OVERRIDE: forced past the register ({o.get('failed')}: {o.get('message')}); reason: {o.get('reason')}"
+    return f"justified by assessment entry {gating.get('assessment')}"
 
 
 def cmd_subject(args, service: LedgerService) -> int:
@@ -425,6 +454,530 @@ def cmd_tui(args, service: LedgerService | None) -> int:
     return args.open_app(args.db_path)
 
 
+# ---- vendor: the contractor register and its assessments (APPI Art. 25) --------------------------
+
+ANSWER_WORDS = {
+    "m": "met", "met": "met", "y": "met", "yes": "met",
+    "p": "partly_met", "partly": "partly_met", "partly_met": "partly_met", "partly met": "partly_met",
+    "n": "not_met", "no": "not_met", "not_met": "not_met", "not met": "not_met",
+    "na": "not_applicable", "n/a": "not_applicable", "not_applicable": "not_applicable",
+    "not applicable": "not_applicable",
+}
+SHOWN_DISCLOSURES = 5
+
+
+class AssessmentAborted(Exception):
+    """The assessor stopped the interactive assessment: nothing is recorded."""
+
+
+def _stdin_is_terminal() -> bool:
+    """Whether a person can answer prompts (tests replace this)."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _wrap(text: str, indent: str = "  ", width: int = 100) -> str:
+    hanging = indent + "  " if text.startswith("- ") else indent
+    return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=hanging)
+
+
+def _contractor_party(service: LedgerService, ref: str):
+    party = service.resolve_party(ref)
+    if party.kind not in CONTRACTOR_KINDS:
+        raise ValidationError("party", f"{party.party_id} ({party.name}) is a {party.kind}; the register holds "
+                                       f"only contractors and subcontractors (change its kind with `party change`)")
+    return party
+
+
+def _party_label(service: LedgerService, party_id: str | None) -> str:
+    if not party_id:
+        return "-"
+    try:
+        return f"{party_id} ({service.party(party_id).name})"
+    except LedgerError:
+        return party_id
+
+
+def _certificate(text: str) -> dict:
+    """SCHEME:EXPIRES_ON[:NUMBER] into a register certification."""
+    parts = text.split(":", 2)
+    if len(parts) < 2 or not parts[0].strip() or not parts[1].strip():
+        raise ValidationError("certifications", f"'{text}' is not SCHEME:EXPIRES_ON[:NUMBER] "
+                                                f"(schemes: {', '.join(CERTIFICATIONS)})")
+    cert = {"scheme": parts[0].strip().lower(), "expires_on": parts[1].strip()}
+    if len(parts) == 3 and parts[2].strip():
+        cert["number"] = parts[2].strip()
+    return cert
+
+
+_REGISTER_OPTIONS = ("service", "item", "contract_ref", "signed_on", "ends_on", "clause", "cert", "works_for",
+                     "engagement_approved", "equivalent_measures", "measures_checked_on")
+
+
+def _register_fields(args, service: LedgerService) -> dict:
+    data: dict[str, object] = {"service": args.service, "data_items": _items(args.item)}
+    if args.contract_ref or args.signed_on or args.ends_on or args.clause:
+        data["contract"] = {"reference": args.contract_ref, "signed_on": args.signed_on,
+                            "ends_on": args.ends_on, "clauses": _items(args.clause)}
+    if args.cert:
+        data["certifications"] = [_certificate(c) for c in args.cert]
+    if args.works_for:
+        try:  # by id or exact name; an unknown one is left for the register to refuse by name
+            data["works_for"] = service.resolve_party(args.works_for).party_id
+        except LedgerError:
+            data["works_for"] = args.works_for
+    data["engagement_approved"] = args.engagement_approved
+    data["equivalent_measures"] = args.equivalent_measures
+    if args.measures_checked_on:
+        data["measures_checked_on"] = args.measures_checked_on
+    return data
+
+
+def cmd_vendor_register(args, service: LedgerService) -> int:
+    party = _contractor_party(service, args.party)
+    if args.from_json:
+        given = [f"--{o.replace('_', '-')}" for o in _REGISTER_OPTIONS if getattr(args, o)]
+        if given:
+            raise UsageError(f"give the record either with --from-json or with options, not both ({', '.join(given)})")
+        data = _read_json_file(args.from_json)
+        if not isinstance(data, dict):
+            raise UsageError(f"{args.from_json}: must hold one JSON object (the register record)")
+        if args.reason is not None:
+            if data.get("reason") not in (None, "", args.reason):
+                raise UsageError(f"{args.from_json} gives a reason already; leave out --reason")
+            data["reason"] = args.reason
+    else:
+        data = _register_fields(args, service)
+        if args.reason is not None:
+            data["reason"] = args.reason
+    record = service.record_contractor(party.party_id, data)
+    _out(f"Recorded register version {record.version} of {party.party_id} ({party.name}) as entry {record.version_seq}")
+    _print_register(service, record)
+    return EXIT_OK
+
+
+def _print_register(service: LedgerService, record) -> None:
+    today = service.today()
+    horizon = today + timedelta(days=service.ref.assessment.expiring_within_days)
+    _out(f"  {'service':15} {record.service}")
+    _out(f"  {'data items':15} {', '.join(record.data_items) or '-'}")
+    contract = record.contract
+    if contract is None:
+        _out(f"  {'contract':15} none recorded")
+    else:
+        ends = contract.get("ends_on")
+        if ends is None:
+            ending = "no end date"
+        else:
+            ending = f"ends {ends}" + (" (ENDED)" if date.fromisoformat(ends) < today else "")
+        _out(f"  {'contract':15} {contract.get('reference')}, signed {contract.get('signed_on')}, {ending}")
+        for clause, description in CONTRACT_CLAUSES.items():
+            mark = "x" if (contract.get("clauses") or {}).get(clause) else " "
+            _out(f"  {'':15} [{mark}] {clause}: {description}")
+    if not record.certifications:
+        _out(f"  {'certifications':15} none")
+    for number, cert in enumerate(record.certifications):
+        expires = date.fromisoformat(str(cert["expires_on"]))
+        note = " (EXPIRED)" if expires < today else " (expiring soon)" if expires <= horizon else ""
+        label = "certifications" if number == 0 else ""
+        scheme = CERTIFICATIONS.get(str(cert["scheme"]), str(cert["scheme"]))
+        numbered = f" no. {cert['number']}" if cert.get("number") else ""
+        _out(f"  {label:15} {scheme}{numbered}, expires {cert['expires_on']}{note}")
+    if record.works_for:
+        approved = "engagement approved" if record.engagement_approved else "engagement NOT approved"
+        _out(f"  {'subcontracting':15} works for {_party_label(service, record.works_for)}; {approved}")
+    if record.equivalent_measures:
+        checked = date.fromisoformat(record.measures_checked_on)
+        due = checked + timedelta(days=service.ref.settings.equivalent_measures_check_days)
+        _out(f"  {'equivalent':15} relies on equivalent measures (PPC Rule 18); last checked "
+             f"{record.measures_checked_on}, next check due {due.isoformat()}" + (" (OVERDUE)" if due < today else ""))
+    else:
+        _out(f"  {'equivalent':15} does not rely on equivalent measures")
+
+
+def _vendor_status(service: LedgerService, party_id: str):
+    for vendor in service.vendors():
+        if vendor.party.party_id == party_id:
+            return vendor
+    raise ValidationError("party", f"{party_id} is not a contractor or subcontractor")
+
+
+def _assessment_brief(a) -> dict:
+    return {"seq": a.seq, "assessed_on": a.assessed_on, "assessor": a.assessor, "score": a.score,
+            "derived_outcome": a.derived_outcome, "outcome": a.outcome, "override_reason": a.override_reason,
+            "conditions": list(a.conditions), "condition_deadline": a.condition_deadline,
+            "valid_until": a.valid_until, "next_review": a.next_review}
+
+
+def cmd_vendor_list(args, service: LedgerService) -> int:
+    vendors = service.vendors()
+    if args.json:
+        _out(json.dumps([{
+            "party_id": x.party.party_id, "name": x.party.name, "kind": x.party.kind, "country": x.party.country,
+            "status": x.status,
+            "latest_assessment": _assessment_brief(x.latest_assessment) if x.latest_assessment else None,
+            "registered": x.register is not None,
+            "contract_ends_on": (x.register.contract or {}).get("ends_on") if x.register else None,
+            "works_for": x.register.works_for if x.register else None,
+        } for x in vendors], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not vendors:
+        _out("No contractors or subcontractors yet: register one with "
+             "`disclosure-ledger party add --kind contractor ...`, then `vendor register` and `vendor assess`.")
+        return EXIT_OK
+    rows = []
+    for x in vendors:
+        a, reg = x.latest_assessment, x.register
+        if reg is None:
+            contract = "not registered"
+        elif reg.contract is None:
+            contract = "no contract"
+        else:
+            contract = reg.contract.get("ends_on") or "open-ended"
+        rows.append([x.party.party_id, x.party.name, x.party.kind, x.party.country, x.status,
+                     a.assessed_on if a else "-", a.outcome if a else "-", a.valid_until if a else "-", contract])
+    _print_table(rows, ["ID", "NAME", "KIND", "COUNTRY", "STATUS", "ASSESSED", "OUTCOME", "VALID UNTIL", "CONTRACT ENDS"])
+    return EXIT_OK
+
+
+def cmd_vendor_show(args, service: LedgerService) -> int:
+    party = _contractor_party(service, args.party)
+    vendor = _vendor_status(service, party.party_id)
+    record = vendor.register
+    assessments = service.assessments(party.party_id)
+    received = service.disclosures(DisclosureFilter(recipient=party.party_id), limit=None)
+    voided = sum(1 for s in received if s.status == "voided")
+    due = [d for d in service.vendor_due() if d.party_id == party.party_id]
+    subcontractors = [x.party for x in service.vendors()
+                      if x.register is not None and x.register.works_for == party.party_id]
+    if args.json:
+        _out(json.dumps({
+            "party": asdict(party), "status": vendor.status,
+            "register": asdict(record) if record else None,
+            "assessments": [asdict(a) for a in assessments],
+            "disclosures": {"count": len(received), "voided": voided,
+                            "latest": [_summary_dict(s) for s in received[:SHOWN_DISCLOSURES]]},
+            "subcontractors": [p.party_id for p in subcontractors],
+            "due": [asdict(d) for d in due],
+        }, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    _out(f"{party.name} ({party.party_id}): {party.kind}, {party.country}; status {vendor.status.upper()}")
+    _out(f"  {'address':15} {party.address}")
+    _out(f"  {'representative':15} {party.representative or '-'}")
+    _out(f"  {'contact':15} {party.contact or '-'}")
+    if subcontractors:
+        _out(f"  {'subcontractors':15} " + ", ".join(f"{p.party_id} ({p.name})" for p in subcontractors))
+    _out("")
+    if record is None:
+        _out(f"Register: nothing recorded yet (disclosure-ledger vendor register {party.party_id} --help)")
+    else:
+        _out(f"Register (version {record.version}, entry {record.version_seq}):")
+        _print_register(service, record)
+    _out("")
+    if not assessments:
+        _out(f"Assessments: none yet (disclosure-ledger vendor assess {party.party_id})")
+    else:
+        _out(f"Assessments ({len(assessments)}, oldest first):")
+        for a in assessments:
+            _out(f"  entry {a.seq}: assessed {a.assessed_on} by {a.assessor}: {a.outcome.upper()} (score {a.score}%)")
+            if a.override_reason:
+                _out(f"    {'derived':13} {a.derived_outcome}; OVERRIDDEN to {a.outcome}: {a.override_reason}")
+            else:
+                _out(f"    {'derived':13} {a.derived_outcome}")
+            if a.conditions:
+                _out(f"    {'conditions':13} to be met by {a.condition_deadline}:")
+                for condition in a.conditions:
+                    _out(_wrap(f"- {condition}", indent="      "))
+            elif a.reasons and a.outcome != a.derived_outcome:
+                _out(f"    {'why derived':13} " + "; ".join(a.reasons))
+            _out(f"    {'valid until':13} {a.valid_until} (next review {a.next_review})")
+            _out(f"    {'recorded':13} {_local(service, a.recorded_at)} by {a.recorded_by}")
+    _out("")
+    if not received:
+        _out("Received: no disclosures yet.")
+    else:
+        _out(f"Received: {len(received)} disclosure(s)" + (f", {voided} voided" if voided else "")
+             + (f"; the latest {SHOWN_DISCLOSURES}:" if len(received) > SHOWN_DISCLOSURES else ":"))
+        _print_summaries(received[:SHOWN_DISCLOSURES])
+    if due:
+        _out("")
+        _out("Needs attention:")
+        for d in due:
+            _out(f"  {d.due_on or 'now':10}  {d.kind}: {d.detail}")
+    return EXIT_OK
+
+
+def cmd_vendor_due(args, service: LedgerService) -> int:
+    items = service.vendor_due(args.within)
+    within = service.ref.assessment.expiring_within_days if args.within is None else args.within
+    items = sorted(items, key=lambda d: (d.due_on or "", d.party_id, d.kind))
+    if args.json:
+        _out(json.dumps([asdict(d) for d in items], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    today = service.today().isoformat()
+    if not items:
+        _out(f"Nothing needs attention within {within} days (today is {today}).")
+        return EXIT_OK
+    _out(f"{len(items)} item(s) need attention within {within} days (today is {today}), by due date:")
+    # For these kinds the date is a deadline ahead; the others already say what is late.
+    deadlines = ("assessment_expiring", "certification_expiring", "equivalent_measures_check")
+    rows = [[d.due_on or "now", d.kind + (" (OVERDUE)" if d.kind in deadlines and d.due_on and d.due_on < today else ""),
+             f"{d.party_name} ({d.party_id})", d.detail] for d in items]
+    _print_table(rows, ["DUE", "KIND", "PARTY", "DETAIL"])
+    return EXIT_OK
+
+
+def _evidence_relative_to(data: dict, folder: Path) -> None:
+    """Evidence paths in an assessment file are taken from the file's folder (absolute ones as given)."""
+    answers = data.get("answers")
+    if not isinstance(answers, list):
+        return
+    for answer in answers:
+        if isinstance(answer, dict) and isinstance(answer.get("evidence_files"), list):
+            answer["evidence_files"] = [
+                str(folder / Path(p).expanduser()) if isinstance(p, str) and p.strip()
+                and not Path(p).expanduser().is_absolute() else p
+                for p in answer["evidence_files"]]
+
+
+def cmd_vendor_assess(args, service: LedgerService) -> int:
+    party = _contractor_party(service, args.party)
+    if args.assessed_on is not None:  # checked before any question is asked
+        day = v.iso_date("assessed_on", args.assessed_on)
+        if day > service.today():
+            raise ValidationError("assessed_on", f"{day} is in the future (today is {service.today()}): "
+                                                 "record an assessment once it has been made")
+    if args.from_json:
+        data = _read_json_file(args.from_json)
+        if not isinstance(data, dict):
+            raise UsageError(f"{args.from_json}: must hold one JSON object (the assessment)")
+        for key, value in (("assessor", args.assessor), ("assessed_on", args.assessed_on)):
+            if value is None:
+                continue
+            if data.get(key) not in (None, "", value):
+                raise UsageError(f"{args.from_json} gives {key} already ({data[key]!r}); leave out "
+                                 f"--{key.replace('_', '-')} or make them agree")
+            data[key] = value
+        _evidence_relative_to(data, Path(args.from_json).expanduser().resolve().parent)
+    else:
+        if not _stdin_is_terminal():
+            raise UsageError("vendor assess asks its questions on a terminal, and standard input is not one: "
+                             "give the answers with --from-json FILE (see `vendor assess --help`)")
+        try:
+            data = AssessmentPrompter(service, party, assessor=args.assessor, assessed_on=args.assessed_on).run()
+        except AssessmentAborted as stop:
+            _out(f"{stop} Nothing was recorded.")
+            return EXIT_OK
+    view = service.record_assessment(party.party_id, data)
+    _out(f"Recorded assessment entry {view.seq} of {party.party_id} ({party.name}): {view.outcome.upper()} "
+         f"(score {view.score}%)")
+    if view.override_reason:
+        _out(f"  derived outcome {view.derived_outcome}, overridden: {view.override_reason}")
+    if view.conditions:
+        _out(f"  conditions to be met by {view.condition_deadline}:")
+        for condition in view.conditions:
+            _out(_wrap(f"- {condition}", indent="    "))
+    _out(f"  valid until {view.valid_until}; next review {view.next_review}")
+    _out(f"  status now: {_vendor_status(service, party.party_id).status}")
+    return EXIT_OK
+
+
+class AssessmentPrompter:
+    """The interactive assessment: the checklist area by area, then the outcome, the override,
+    the conditions, the validity and a final confirmation. Reads through `ask` (default: the
+    built-in input(), looked up when called, so tests can replace it) and prints through `say`.
+    `run()` returns the object for LedgerService.record_assessment; it records nothing itself."""
+
+    def __init__(self, service: LedgerService, party, *, assessor: str | None = None,
+                 assessed_on: str | None = None, ask: Callable[[str], str] | None = None,
+                 say: Callable[[str], None] = _out):
+        self.service = service
+        self.ref = service.ref
+        self.party = party
+        self.assessor = assessor
+        self.assessed_on = assessed_on
+        self._ask = ask
+        self.say = say
+        self.today = service.today()
+
+    # -- reading ----------------------------------------------------------------
+    def ask(self, prompt: str) -> str:
+        try:
+            answer = self._ask(prompt) if self._ask is not None else input(prompt)
+        except EOFError:
+            raise UsageError("the input ended before the assessment was complete; nothing was recorded") from None
+        return answer.strip()
+
+    def ask_yes(self, prompt: str, default: bool = False) -> bool:
+        while True:
+            answer = self.ask(f"{prompt} [{'Y/n' if default else 'y/N'}]: ").lower()
+            if not answer:
+                return default
+            if answer in ("y", "yes"):
+                return True
+            if answer in ("n", "no"):
+                return False
+            self.say("    please answer y or n")
+
+    def ask_date(self, field: str, prompt: str, default: date | None, *, not_before: date | None = None,
+                 not_after: date | None = None) -> date:
+        while True:
+            shown = f" [{default.isoformat()}]" if default else ""
+            answer = self.ask(f"{prompt}{shown}: ")
+            if not answer and default is not None:
+                return default
+            try:
+                day = v.iso_date(field, answer)
+            except ValidationError as exc:
+                self.say(f"    {exc}")
+                continue
+            if not_before is not None and day < not_before:
+                self.say(f"    {field}: {day} is before {not_before}")
+            elif not_after is not None and day > not_after:
+                self.say(f"    {field}: {day} is after {not_after} (today is {self.today})")
+            else:
+                return day
+
+    def ask_text(self, field: str, prompt: str, *, required: bool = False, default: str | None = None) -> str | None:
+        while True:
+            shown = f" [{default}]" if default else ""
+            answer = self.ask(f"{prompt}{shown}: ") or default
+            try:
+                cleaned = v.text(field, answer, required=required, max_len=v.MAX_TEXT)
+            except ValidationError as exc:
+                self.say(f"    {exc}")
+                continue
+            return cleaned
+
+    # -- the steps --------------------------------------------------------------
+    def run(self) -> dict:
+        party, ref = self.party, self.ref
+        self.say(f"Safeguard assessment of {party.name} ({party.party_id}, {party.kind}, {party.country})")
+        self.say(_wrap(f"{len(ref.checklist)} checklist items from {assessing.CHECKLIST_FILE}. Answer each with "
+                       "m (met), p (partly met), n (not met) or na (not applicable); q stops without recording. "
+                       "A critical item answered 'na' needs a note.", indent=""))
+        self.say("")
+        assessor = self.ask_text("assessor", "Assessor", required=True, default=self.assessor or self.service.operator)
+        if self.assessed_on:
+            assessed_on = v.iso_date("assessed_on", self.assessed_on)
+        else:
+            assessed_on = self.ask_date("assessed_on", "Day assessed (YYYY-MM-DD)", self.today, not_after=self.today)
+        answers = self.ask_answers()
+        collected = [assessing.Answer(a["item"], a["answer"], a["note"]) for a in answers]
+        derived = assessing.derive_outcome(collected, ref)
+        self.say("")
+        self.say(f"Score: {assessing.score(collected, ref)}%")
+        self.say(f"Derived outcome: {derived.outcome.upper()}")
+        for reason in derived.reasons:
+            self.say(_wrap(f"- {reason}", indent="    "))
+        self.say("The rule:")
+        self.say(_wrap(assessing.OUTCOME_RULE, indent="    "))
+        override_outcome = override_reason = None
+        if self.ask_yes("Override the derived outcome?"):
+            choices = [o for o in assessing.OUTCOMES if o != derived.outcome]
+            while override_outcome is None:
+                answer = self.ask(f"  Outcome instead of {derived.outcome} ({' / '.join(choices)}): ").lower()
+                if answer in choices:
+                    override_outcome = answer
+                else:
+                    self.say(f"    choose one of: {', '.join(choices)}")
+            override_reason = self.ask_text("override_reason", "  Reason for the override (required; it is kept "
+                                            "in the ledger)", required=True)
+        outcome = override_outcome or derived.outcome
+        conditions: list[str] = []
+        deadline = None
+        if outcome == "conditional":
+            conditions, deadline = self.ask_conditions(derived, assessed_on)
+        default_until, _ = assessing.validity(assessed_on, ref.settings.assessment_validity_months,
+                                              ref.assessment.expiring_within_days)
+        valid_until = self.ask_date("valid_until", "Valid until", default_until,
+                                    not_before=max(self.today, assessed_on))
+        self.say("")
+        self.say("To be recorded:")
+        self.say(f"  {party.party_id} assessed {assessed_on} by {assessor}: {outcome.upper()}"
+                 + (f" (derived {derived.outcome}, overridden: {override_reason})" if override_outcome else ""))
+        if conditions:
+            self.say(f"  {len(conditions)} condition(s) to be met by {deadline}")
+        self.say(f"  valid until {valid_until}")
+        files = sum(len(a["evidence_files"]) for a in answers)
+        if files:
+            self.say(f"  {files} evidence file(s), copied into the evidence folder next to the ledger")
+        if not self.ask_yes("Record this assessment? It is appended to the ledger and cannot be edited "
+                            "afterwards (a later assessment can supersede it)."):
+            raise AssessmentAborted("Not confirmed.")
+        data: dict[str, object] = {"assessor": assessor, "assessed_on": assessed_on.isoformat(), "answers": answers}
+        if override_outcome:
+            data.update(override_outcome=override_outcome, override_reason=override_reason)
+        if outcome == "conditional":
+            data.update(conditions=conditions, condition_deadline=deadline.isoformat())
+        if valid_until != default_until:
+            data["valid_until"] = valid_until.isoformat()
+        return data
+
+    def ask_answers(self) -> list[dict]:
+        answers: list[dict] = []
+        for code, area in self.ref.checklist_areas.items():
+            items = [item for item in self.ref.checklist.values() if item.area == code]
+            if not items:
+                continue
+            self.say("")
+            self.say(f"== {area.name} ({area.name_ja}) ==")
+            self.say(f"   {area.guideline}")
+            for item in items:
+                answers.append(self.ask_item(item))
+        return answers
+
+    def ask_item(self, item) -> dict:
+        self.say("")
+        self.say(_wrap(f"{item.id}{' [CRITICAL]' if item.critical else ''} {item.question}", indent="  "))
+        self.say(_wrap(f"refs: {item.appi}" + (f"; {item.gdpr}" if item.gdpr else ""), indent="    "))
+        while True:
+            raw = self.ask(f"  {item.id} answer (m/p/n/na, q to stop): ").lower()
+            if raw in ("q", "quit"):
+                raise AssessmentAborted("Stopped.")
+            if raw in ANSWER_WORDS:
+                answer = ANSWER_WORDS[raw]
+                break
+            self.say("    answer m (met), p (partly met), n (not met) or na (not applicable)")
+        required = item.critical and answer == "not_applicable"
+        note = self.ask_text(f"answers.{item.id}.note",
+                             "  note, why it does not apply (required)" if required else "  note (optional)",
+                             required=required)
+        files: list[str] = []
+        while True:
+            raw = self.ask("  evidence files (optional; separate several with ';'): ")
+            paths = [p.strip() for p in raw.split(";") if p.strip()]
+            missing = [p for p in paths if not Path(p).expanduser().is_file()]
+            if not missing:
+                files = [str(Path(p).expanduser().resolve()) for p in paths]
+                break
+            self.say(f"    no such file: {', '.join(missing)}; give existing files, or leave it empty")
+        return {"item": item.id, "answer": answer, "note": note, "evidence_files": files}
+
+    def ask_conditions(self, derived, assessed_on: date) -> tuple[list[str], date]:
+        conditions = list(derived.reasons)
+        if conditions:
+            self.say("Conditions the contractor must meet (by default, what the checklist found):")
+            for condition in conditions:
+                self.say(_wrap(f"- {condition}", indent="    "))
+        if not conditions or not self.ask_yes("Keep these conditions?", default=True):
+            conditions = []
+            self.say("Type the conditions, one per line; an empty line ends the list.")
+            while True:
+                line = self.ask("  condition: ")
+                if line:
+                    conditions.append(line)
+                elif conditions:
+                    break
+                else:
+                    self.say("    a conditional outcome needs at least one condition")
+        deadline = self.ask_date("condition_deadline", "Deadline for the conditions",
+                                 assessing.condition_deadline(assessed_on, self.ref), not_before=self.today)
+        return conditions, deadline
+
+
 # ---- parser ---------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -485,6 +1038,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", help="method of transfer code")
     p.add_argument("--notes")
     p.add_argument("--contract-as-record", action="store_true", help="a contract with the person serves as the record (1-year retention)")
+    p.add_argument("--override-reason", metavar="TEXT",
+                   help="force a release to a contractor that the register refuses (no valid assessment, "
+                        "subcontracting not approved, contract ended); the reason is kept in the entry and "
+                        "the release is listed as an exception by `vendor due`")
 
     p = command("correct", "Record a correction of a disclosure (a new entry; the original stays).", cmd_correct)
     p.add_argument("seq", type=int)
@@ -532,6 +1089,58 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", type=int, action="append", metavar="N", help="also verify a ledger of N entries (repeat)")
     p.add_argument("--out", metavar="FILE.json")
     command("tui", "Open the terminal app (the default with no command).", cmd_tui, opens="none")
+
+    vendor = sub.add_parser(
+        "vendor", help="The contractor register and its safeguard assessments (APPI Art. 25; GDPR Art. 28).",
+        description="The contractor register: contracts, certifications, subcontracting, and the safeguard "
+                    "assessments that a release to a contractor needs (APPI Art. 25; PPC general guideline "
+                    "3-4-4; GDPR Art. 28). Statuses: " + ", ".join(STATUSES) + ".")
+    vendor_sub = vendor.add_subparsers(dest="vendor_command", metavar="ACTION", parser_class=_Parser, required=True)
+    p = command("register", "Record a new version of a contractor's register record: the whole record, "
+                "from options or --from-json FILE (fields not given are recorded as empty).",
+                cmd_vendor_register, parent=vendor_sub)
+    p.add_argument("party", metavar="PARTY", help="party id or exact name (a contractor or subcontractor)")
+    p.add_argument("--from-json", metavar="FILE", help="read the record from a JSON object (fields: service, "
+                   "data_items, contract {reference, signed_on, ends_on, clauses}, certifications "
+                   "[{scheme, expires_on, number}], works_for, engagement_approved, equivalent_measures, "
+                   "measures_checked_on, reason) instead of options")
+    p.add_argument("--service", help="the service the contractor provides")
+    p.add_argument("--item", action="append", help="data item code(s) it handles, comma-separated or repeated")
+    p.add_argument("--contract-ref", metavar="REF", help="the contract's reference")
+    p.add_argument("--signed-on", metavar="DATE", help="the day the contract was signed, YYYY-MM-DD")
+    p.add_argument("--ends-on", metavar="DATE", help="the day the contract ends, YYYY-MM-DD (none: open-ended)")
+    p.add_argument("--clause", action="append", metavar="NAME",
+                   help="a clause the contract holds (repeat): " + ", ".join(CONTRACT_CLAUSES))
+    p.add_argument("--cert", action="append", metavar="SCHEME:EXPIRES_ON[:NUMBER]",
+                   help="a certification (repeat); schemes: " + ", ".join(CERTIFICATIONS))
+    p.add_argument("--works-for", metavar="PARTY", help="for a subcontractor: the contractor it works for")
+    p.add_argument("--engagement-approved", action="store_true", help="for a subcontractor: its engagement was approved")
+    p.add_argument("--equivalent-measures", action="store_true",
+                   help="a recipient abroad that relies on equivalent measures (checked about once a year, PPC Rule 18)")
+    p.add_argument("--measures-checked-on", metavar="DATE", help="the day its equivalent measures were last checked")
+    p.add_argument("--reason", help="why this version is recorded")
+    p = command("list", "Every contractor and subcontractor with its status and latest assessment.",
+                cmd_vendor_list, parent=vendor_sub)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = command("show", "A contractor: contract, certifications, subcontracting, assessment history, what it received.",
+                cmd_vendor_show, parent=vendor_sub)
+    p.add_argument("party", metavar="PARTY", help="party id or exact name")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = command("assess", "Record a safeguard assessment: interactive prompts through the checklist, "
+                "or --from-json FILE. The entry cannot be edited afterwards.", cmd_vendor_assess, parent=vendor_sub)
+    p.add_argument("party", metavar="PARTY", help="party id or exact name")
+    p.add_argument("--from-json", metavar="FILE", help="read the assessment from a JSON object (fields: assessor, "
+                   "assessed_on, answers [{item, answer, note, evidence_files}], override_outcome, "
+                   "override_reason, conditions, condition_deadline, valid_until); relative evidence paths "
+                   "are taken from the file's folder")
+    p.add_argument("--assessor", metavar="NAME", help="who assessed (default: the operator)")
+    p.add_argument("--assessed-on", metavar="DATE", help="the day assessed, YYYY-MM-DD (default: today)")
+    p = command("due", "What needs attention: assessments expiring or overdue, conditions past their deadline, "
+                "certifications expiring, yearly checks abroad, releases after a contract ended, overrides.",
+                cmd_vendor_due, parent=vendor_sub)
+    p.add_argument("--within", type=int, metavar="DAYS", help="horizon in days (default: expiring_within_days "
+                   "in data/checklist.toml)")
+    p.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -574,6 +1183,9 @@ def _run(argv: Sequence[str] | None, open_app: Callable[[Path], int] | None) -> 
         return EXIT_USAGE
     except ValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if isinstance(exc, GateRefused):
+            print("to force it, run the same command again with --override-reason TEXT (the release is then "
+                  "listed as an exception)", file=sys.stderr)
         print("nothing was recorded", file=sys.stderr)
         return EXIT_USAGE
     except LedgerError as exc:

@@ -94,7 +94,8 @@ PARTIES = [
 
 OUTSOURCING = ["--recipient", "P001", "--date", "2024-05-01", "--subject", "student-1", "--subject", "student-2",
                "--item", "name,email", "--purpose", "business_communication", "--basis", "outsourcing",
-               "--evidence", "contract_reference=C-2024-01", "--method", "sftp", "--notes", "monthly newsletter run"]
+               "--evidence", "contract_reference=C-2024-01", "--method", "sftp", "--notes", "monthly newsletter run",
+               "--override-reason", "assessment on paper, not yet in the register"]
 CONSENT = ["--recipient", "Partner Books KK", "--date", "2024-05-02", "--subject", "student-3",
            "--item", "name", "--item", "address", "--purpose", "affiliate_provision_with_consent",
            "--basis", "consent", "--evidence", "consent_reference=form 17", "--evidence", "consent_date=2024-04-01",
@@ -107,7 +108,8 @@ BULK_ABROAD = ["--recipient", "P004", "--date", "2024-04-01", "--last-day", "202
                "--item", "cookie_id;device_id", "--purpose", "service_provision_improvement_marketing",
                "--basis", "outsourcing", "--evidence", "contract_reference=DPA-7",
                "--route", "equivalent_measures", "--route-evidence", "measures_reference=SCC 2021",
-               "--route-evidence", "last_checked_on=2024-03-01", "--method", "api"]
+               "--route-evidence", "last_checked_on=2024-03-01", "--method", "api",
+               "--override-reason", "assessment on paper, not yet in the register"]
 
 
 @pytest.fixture
@@ -192,7 +194,7 @@ def test_disclose_from_json(ledger, cli, tmp_path):
         "recipient": "P001", "date": "2024-05-20", "subjects": ["学生-42", "student-43"],
         "data_items": ["name", "learning_records"], "purpose": "service_provision_improvement_marketing",
         "basis": "outsourcing", "evidence": {"contract_reference": "C-2024-02"}, "method": "portal_upload",
-        "notes": "二回目の送付 \U0001f4e6",
+        "notes": "二回目の送付 \U0001f4e6", "override_reason": FORCED,
     }, ensure_ascii=False), encoding="utf-8")
     result = ok(cli("--db", ledger, "disclose", "--from-json", source))
     assert "Recorded entry 10" in result.out
@@ -343,14 +345,16 @@ def test_erase_subject_asks_for_confirmation(ledger, cli, monkeypatch):
 # ---- import ------------------------------------------------------------------------------------
 
 CSV_HEADER = ["recipient", "date", "subjects", "data_items", "purpose", "basis",
-              "evidence.contract_reference", "evidence.statute", "notes"]
+              "evidence.contract_reference", "evidence.statute", "notes", "override_reason"]
+# The sample contractors have no assessment in the register: releases to them are forced.
+FORCED = "assessment on paper, not yet in the register"
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_HEADER)
-        writer.writerows(rows)
+        writer.writerows(row + [FORCED if row[5] == "outsourcing" else ""] for row in rows)
     return path
 
 
@@ -386,7 +390,8 @@ def test_import_jsonl(ledger, cli, tmp_path):
          "group_description": "app users", "group_count": 900, "data_items": ["device_id"],
          "purpose": "service_provision_improvement_marketing", "basis": "outsourcing",
          "evidence.contract_reference": "DPA-7", "route": "equivalent_measures",
-         "route_evidence": {"measures_reference": "SCC", "last_checked_on": "2024-03-01"}},
+         "route_evidence": {"measures_reference": "SCC", "last_checked_on": "2024-03-01"},
+         "override_reason": FORCED},
     ]
     source.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
     result = ok(cli("--db", ledger, "import", source))
@@ -417,7 +422,7 @@ def test_import_csv_is_all_or_nothing(ledger, cli, tmp_path):
 def test_import_jsonl_is_all_or_nothing(ledger, cli, tmp_path):
     good = {"recipient": "P001", "date": "2024-05-11", "subjects": ["s-1"], "data_items": ["name"],
             "purpose": "business_communication", "basis": "outsourcing",
-            "evidence": {"contract_reference": "C-1"}}
+            "evidence": {"contract_reference": "C-1"}, "override_reason": FORCED}
     two_problems = dict(good, subjects=[], basis="nope")
     unknown_recipient = dict(good, recipient="P999")
     source = tmp_path / "bad.jsonl"
@@ -439,7 +444,7 @@ def test_import_jsonl_is_all_or_nothing(ledger, cli, tmp_path):
 def test_import_report_counts_bad_rows_not_problems(ledger, cli, tmp_path):
     good = {"recipient": "P001", "date": "2024-05-11", "subjects": ["s-1"], "data_items": ["name"],
             "purpose": "business_communication", "basis": "outsourcing",
-            "evidence": {"contract_reference": "C-1"}}
+            "evidence": {"contract_reference": "C-1"}, "override_reason": FORCED}
     bad = dict(good, subjects=[], purpose="spam", data_items=["shoe_size"])
     source = tmp_path / "bad.jsonl"
     source.write_text("\n".join(json.dumps(r) for r in (good, bad)), encoding="utf-8")
