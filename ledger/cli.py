@@ -1152,6 +1152,9 @@ def main(argv: Sequence[str] | None = None, open_app: Callable[[Path], int] | No
         print("interrupted; nothing half-written was kept", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        # The reader (e.g. `head`) went away: stop quietly, and keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
 
 
@@ -1194,6 +1197,8 @@ def _run(argv: Sequence[str] | None, open_app: Callable[[Path], int] | None) -> 
     except sqlite3.Error as exc:
         print(f"error: the ledger file could not be used ({exc}); nothing was recorded", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        raise
     except OSError as exc:
         print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE

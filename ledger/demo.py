@@ -1,13 +1,21 @@
 """The sample ledger: a fictional Kyoto education-technology company's releases of personal data.
 
-The source is data, not code: ``data/demo.toml`` lists the parties and
-templates for the disclosures (see the comment at its top). :func:`plan_demo`
-turns that file into concrete records, deterministically (``random.Random``
-with the file's seed) and relative to a given "today", so every date is in
-the past and the history spans roughly the last ``months`` months.
-:func:`build_demo` writes the plan through the service API only: parties,
-one all-or-nothing import of the disclosures, then the later events a real
-ledger has (party changes, corrections, a void, an erasure).
+The source is data, not code: ``data/demo.toml`` lists the parties, the
+contractor register, the safeguard assessments and templates for the
+disclosures (see the comment at its top). :func:`plan_demo` turns that file
+into concrete records, deterministically (``random.Random`` with the file's
+seed) and relative to a given "today", so every date is in the past and the
+history spans roughly the last ``months`` months.
+
+:func:`build_demo` writes the plan through the service API only. First the
+register history (APPI Art. 25), in date order, each entry recorded with the
+service's clock set to its own day: an assessment whose validity has since
+ended, or whose conditions are now overdue, can only have been recorded while
+it was current, and the release gate counts only assessments recorded before a
+release. Then the other parties, one all-or-nothing import of the disclosures
+(each one passing the gate, or forced with an override and a reason), and the
+later events a real ledger has (party changes, corrections, a void, an
+erasure).
 """
 
 from __future__ import annotations
@@ -15,20 +23,29 @@ from __future__ import annotations
 import calendar
 import random
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import ledger
 
-from .errors import LedgerFileError, ReferenceDataError
+from .errors import LedgerError, LedgerFileError, ReferenceDataError
 from .refdata import data_folder
+from .rules.register import CONTRACTOR_KINDS
 
 DEMO_FILE = "demo.toml"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 SCHEDULES = ("monthly", "quarterly", "yearly", "random", "once")
+SNAPS = ("month", "quarter")
+HISTORY_HOUR = 9   # local time at which a back-dated register entry is recorded
+ANSWER_LISTS = ("partly_met", "not_met", "not_applicable")
+ASSESSMENT_KEYS = {"party", "days_ago", "snap", "assessor", "note", "notes", *ANSWER_LISTS, "conditions",
+                   "condition_deadline_days", "override_outcome", "override_reason"}
+REGISTER_KEYS = {"party", "days_ago", "service", "data_items", "contract", "certifications", "works_for",
+                 "engagement_approved", "equivalent_measures", "measures_check", "yearly_reason", "reason"}
 
 
 # ---- the source file ------------------------------------------------------------------
@@ -66,6 +83,7 @@ class DemoPlan:
     parties: list[dict[str, Any]]
     rows: list[dict[str, Any]]              # disclosures, oldest first
     row_keys: list[str]                     # the template each row came from
+    history: list["HistoryEvent"] = field(default_factory=list)  # register and assessments, by day
     party_changes: list[dict[str, Any]] = field(default_factory=list)
     corrections: list[dict[str, Any]] = field(default_factory=list)
     voids: list[dict[str, Any]] = field(default_factory=list)
@@ -77,6 +95,32 @@ class DemoPlan:
         if len(found) != 1:
             raise ReferenceDataError(f"{DEMO_FILE}: '{key}' must name one `once` template (found {len(found)} records)")
         return found[0]
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """A register record or an assessment, recorded on `day` before the disclosures."""
+
+    day: date
+    kind: str                   # "register" or "assessment"
+    party: str
+    data: Mapping[str, Any]     # the service's input; an assessment's answers by item (see answers_for)
+    where: str                  # which entry of demo.toml, for messages
+
+    def assessment_input(self, checklist: Sequence[str]) -> dict[str, Any]:
+        """The input of `record_assessment`: an answer, with its note, for every checklist item."""
+        data = dict(self.data)
+        given: Mapping[str, str] = data.pop("answers")
+        notes: Mapping[str, str] = data.pop("notes")
+        unknown = sorted((set(given) | set(notes)) - {"*", "*not_applicable"} - set(checklist))
+        if unknown:
+            raise _problem(self.where, f"{', '.join(unknown)} is not in the checklist")
+        answers = []
+        for item in checklist:
+            answer = given.get(item, "met")
+            note = notes.get(item) or notes.get("*not_applicable" if answer == "not_applicable" else "*")
+            answers.append({"item": item, "answer": answer, "note": note})
+        return {**data, "answers": answers}
 
 
 def _problem(where: str, what: str) -> ReferenceDataError:
@@ -176,6 +220,106 @@ def _last_check(month_day: str, day: date) -> date:
     return checked if checked <= day else date(day.year - 1, month, dom)
 
 
+def _days_ago(today: date, value: Any, where: str, key: str = "days_ago") -> date:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _problem(where, f"{key} must be a whole number of days")
+    return today - timedelta(days=value)
+
+
+def _snapped(day: date, snap: str | None, where: str) -> date:
+    """The first day of the month or calendar quarter of `day` (or `day` itself)."""
+    if snap is None:
+        return day
+    if snap == "month":
+        return day.replace(day=1)
+    if snap == "quarter":
+        return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    raise _problem(where, f"snap must be one of {', '.join(SNAPS)}")
+
+
+def _yearly_days(month_day: str, after: date, until: date, where: str) -> list[date]:
+    """Every MM-DD after `after` and up to `until`."""
+    try:
+        month, dom = (int(x) for x in month_day.split("-"))
+        days = [date(year, month, dom) for year in range(after.year, until.year + 1)]
+    except ValueError:
+        raise _problem(where, f"measures_check must be \"MM-DD\" (got {month_day!r})") from None
+    return [d for d in days if after < d <= until]
+
+
+def _register_events(entries: Sequence[Mapping[str, Any]], today: date,
+                     contractors: Mapping[str, str]) -> list[HistoryEvent]:
+    events = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"register[{number}] ({entry.get('party')})"
+        unknown = set(entry) - REGISTER_KEYS
+        if unknown:
+            raise _problem(where, f"unknown key(s) {', '.join(sorted(unknown))}")
+        if entry.get("party") not in contractors:
+            raise _problem(where, "party must be a contractor or subcontractor of the file")
+        day = _days_ago(today, entry.get("days_ago"), where)
+        data = {k: x for k, x in entry.items() if k in ("service", "data_items", "works_for", "engagement_approved",
+                                                        "equivalent_measures", "reason")}
+        contract = dict(entry.get("contract") or {})
+        if contract:
+            contract["signed_on"] = _days_ago(today, contract.pop("signed_days_ago", None), where,
+                                              "contract.signed_days_ago").isoformat()
+            if "ends_days_ago" in contract:
+                contract["ends_on"] = _days_ago(today, contract.pop("ends_days_ago"), where,
+                                                "contract.ends_days_ago").isoformat()
+            data["contract"] = contract
+        certifications = []
+        for cert in entry.get("certifications", []):
+            cert = dict(cert)
+            days = cert.pop("expires_in_days", None)
+            if not isinstance(days, int) or isinstance(days, bool):
+                raise _problem(where, "certifications.expires_in_days must be a whole number of days")
+            certifications.append({**cert, "expires_on": (today + timedelta(days=days)).isoformat()})
+        data["certifications"] = certifications
+        check = entry.get("measures_check")
+        if check is not None:
+            data["measures_checked_on"] = _last_check(check, day).isoformat()
+        events.append(HistoryEvent(day, "register", entry["party"], data, where))
+        if check is not None:  # a new version on each yearly check of the equivalent measures
+            reason = entry.get("yearly_reason") or "Yearly check of the equivalent measures (PPC Rule 18(1))"
+            for checked in _yearly_days(check, day, today, where):
+                events.append(HistoryEvent(checked, "register", entry["party"],
+                                           {**data, "measures_checked_on": checked.isoformat(), "reason": reason},
+                                           f"{where}, yearly check of {checked}"))
+    return events
+
+
+def _assessment_events(entries: Sequence[Mapping[str, Any]], defaults: Mapping[str, Any], today: date,
+                       contractors: Mapping[str, str]) -> list[HistoryEvent]:
+    events = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"assessment[{number}] ({entry.get('party')})"
+        unknown = set(entry) - ASSESSMENT_KEYS
+        if unknown:
+            raise _problem(where, f"unknown key(s) {', '.join(sorted(unknown))}")
+        if entry.get("party") not in contractors:
+            raise _problem(where, "party must be a contractor or subcontractor of the file")
+        day = _snapped(_days_ago(today, entry.get("days_ago"), where), entry.get("snap"), where)
+        answers: dict[str, str] = {}
+        for answer in ANSWER_LISTS:
+            for item in entry.get(answer, []):
+                if item in answers:
+                    raise _problem(where, f"{item} is listed under both {answers[item]} and {answer}")
+                answers[item] = answer
+        notes = {"*": entry.get("note", defaults.get("note")),
+                 "*not_applicable": defaults.get("not_applicable_note", defaults.get("note")),
+                 **entry.get("notes", {})}
+        data: dict[str, Any] = {"assessor": entry.get("assessor", defaults.get("assessor")),
+                                "assessed_on": day.isoformat(), "answers": answers, "notes": notes}
+        for key in ("conditions", "override_outcome", "override_reason"):
+            if key in entry:
+                data[key] = entry[key]
+        if "condition_deadline_days" in entry:
+            data["condition_deadline"] = (day + timedelta(days=int(entry["condition_deadline_days"]))).isoformat()
+        events.append(HistoryEvent(day, "assessment", entry["party"], data, where))
+    return events
+
+
 def _fill(value: Any, context: Mapping[str, Any], where: str) -> Any:
     if isinstance(value, str):
         try:
@@ -266,6 +410,8 @@ def plan_demo(spec: Mapping[str, Any], today: date) -> DemoPlan:
                 row["route_evidence"] = _fill(dict(template.get("route_evidence", {})), context, where)
             if "notes" in template:
                 row["notes"] = _fill(template["notes"], context, where)
+            if "override_reason" in template:
+                row["override_reason"] = _fill(template["override_reason"], context, where)
             generated.append((row["first_day"], row.get("last_day", row["first_day"]), len(generated), row | {"_key": key}))
 
     generated.sort(key=lambda g: g[:3])
@@ -273,9 +419,15 @@ def plan_demo(spec: Mapping[str, Any], today: date) -> DemoPlan:
     for *_, row in generated:
         row_keys.append(row.pop("_key"))
         rows.append(row)
+    contractors = {p["party_id"]: p["kind"] for p in parties if p.get("kind") in CONTRACTOR_KINDS}
+    history = (_register_events(spec.get("register", []), today, contractors)
+               + _assessment_events(spec.get("assessment", []), spec.get("assessment_defaults", {}), today, contractors))
+    history.sort(key=lambda e: e.day)  # stable: on one day, register records first, then file order
+    if history and history[-1].day > today:
+        raise _problem(history[-1].where, "is in the future")
     plan = DemoPlan(
         company=str(company.get("name", "the sample company")),
-        parties=parties, rows=rows, row_keys=row_keys,
+        parties=parties, rows=rows, row_keys=row_keys, history=history,
         party_changes=[dict(c) for c in spec.get("party_change", [])],
         corrections=[dict(c) for c in spec.get("correction", [])],
         voids=[dict(c) for c in spec.get("void", [])],
@@ -292,6 +444,19 @@ def _plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
+@contextmanager
+def _clock_on(service, day: date) -> Iterator[None]:
+    """Record entries as on `day` (at HISTORY_HOUR there, never later than the real now)."""
+    real = service.clock
+    moment = datetime.combine(day, time(HISTORY_HOUR), tzinfo=service.zone).astimezone(timezone.utc)
+    fixed = min(moment, real())
+    service.clock = lambda: fixed
+    try:
+        yield
+    finally:
+        service.clock = real
+
+
 def build_demo(service, source: Path | str | None = None) -> str:
     """Write the sample ledger into an empty ledger through the service; return a one-line summary."""
     from .service import ImportRejected
@@ -300,8 +465,28 @@ def build_demo(service, source: Path | str | None = None) -> str:
         raise LedgerFileError(f"{service.path}: already holds records; the sample ledger is written only into a new one")
     plan = plan_demo(load_demo_source(source), service.today())
 
-    for party in plan.parties:
-        service.register_party(party)
+    parties = {p["party_id"]: p for p in plan.parties}
+    registered: set[str] = set()
+
+    def register(party_id: str) -> None:
+        if party_id not in registered:
+            service.register_party(parties[party_id])
+            registered.add(party_id)
+
+    for event in plan.history:
+        with _clock_on(service, event.day):
+            try:
+                register(event.party)
+                if event.kind == "register":
+                    service.record_contractor(event.party, event.data)
+                else:
+                    service.record_assessment(event.party, event.assessment_input(list(service.ref.checklist)))
+            except ReferenceDataError:
+                raise
+            except LedgerError as exc:
+                raise ReferenceDataError(f"{DEMO_FILE}: {event.where}: {exc}") from None
+    for party_id in parties:
+        register(party_id)
     try:
         seqs = service.import_disclosures(plan.rows, source="demo")
     except ImportRejected as exc:
@@ -320,9 +505,12 @@ def build_demo(service, source: Path | str | None = None) -> str:
         service.erase_subject(erasure["subject"], erasure.get("reason", "data_subject_request"))
 
     counts = service.counts()
+    assessments = sum(1 for e in plan.history if e.kind == "assessment")
+    contractors = len({e.party for e in plan.history})
     return (f"{plan.company}: {_plural(counts['entries'], 'entry', 'entries')}, "
             f"{_plural(counts['parties'], 'party', 'parties')} "
             f"({_plural(len(plan.party_changes), 'change')}), "
+            f"{_plural(contractors, 'contractor')} in the register with {_plural(assessments, 'assessment')}, "
             f"{_plural(counts['disclosures'], 'disclosure')}, "
             f"{_plural(len(plan.corrections), 'correction')}, "
             f"{_plural(counts['voided'], 'void')}, "

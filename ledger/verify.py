@@ -14,13 +14,9 @@ from typing import Callable
 from .chain.encoding import FORMAT_VERSION, ZERO_HASH_HEX, canonical_json
 from .chain.merkle import RootBuilder
 from .storage.db import MIGRATIONS, Store, _split_sql
-from .storage.projection import PROJECTION_TABLE_NAMES, clear_projections, project, project_many
+from .storage.projection import ENTRY_KINDS, PROJECTION_TABLE_NAMES, clear_projections, project, project_many
 from .vault import commitments_in
 
-ENTRY_KINDS = frozenset({
-    "ledger.created", "party.registered", "party.changed", "disclosure.recorded",
-    "disclosure.corrected", "disclosure.voided", "subject.erased",
-})
 MAX_PROBLEMS = 100
 Progress = Callable[[int, int], None]
 

@@ -74,13 +74,19 @@ def gate(party_id: str, recipient_kind: str, first_day: date, last_day: date,
                               "after this release; an assessment cannot justify a release recorded before it")
         return GateResult(None, "no_assessment", f"{party_id} has no safeguard assessment: assess it first "
                           f"(disclosure-ledger vendor assess {party_id})")
-    covering = [a for a in earlier if a.outcome in ("approved", "conditional")
-                and a.assessed_on <= first_day and last_day <= a.valid_until]
+    candidates = [a for a in earlier if a.outcome in ("approved", "conditional")
+                  and a.assessed_on <= first_day and last_day <= a.valid_until]
+    # A rejection made by the release's last day overrides every assessment made before it.
+    rejections = [a for a in earlier if a.outcome == "rejected" and a.assessed_on <= last_day]
+    covering = [a for a in candidates
+                if not any((r.assessed_on, r.seq) > (a.assessed_on, a.seq) for r in rejections)]
     if not covering:
         latest = max(earlier, key=lambda a: a.seq)
-        if latest.outcome == "rejected":
-            return GateResult(None, "rejected", f"{party_id}'s latest assessment (entry {latest.seq}) rejected it: "
-                              "do not release to it, or reassess it once it has fixed what failed")
+        if latest.outcome == "rejected" or candidates:
+            rejecting = latest if latest.outcome == "rejected" else max(rejections, key=lambda a: (a.assessed_on, a.seq))
+            return GateResult(None, "rejected", f"{party_id}'s assessment (entry {rejecting.seq}, made on "
+                              f"{rejecting.assessed_on}) rejected it: do not release to it, or reassess it once it "
+                              "has fixed what failed")
         if latest.valid_until < last_day:
             return GateResult(None, "expired", f"{party_id}'s assessment (entry {latest.seq}) was valid until "
                               f"{latest.valid_until}, before this release: reassess it "
