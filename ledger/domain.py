@@ -324,3 +324,26 @@ class DueItem:
     due_on: str | None
     detail: str
     seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    verified_at: str
+    ok: bool
+    size: int
+    root: str
+    first_bad_seq: int | None
+    problems: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    size: int
+    last_entry: EntryView | None
+    last_verification: Verification | None
+    year: int
+    by_basis: Mapping[str, int]
+    statutory: int
+    voluntary: int
+    attention: tuple[DueItem, ...]
+    retention_ending: tuple[DisclosureSummary, ...]

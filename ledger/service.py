@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from . import validate as v
 from .chain.encoding import parse_leaf
 from .domain import (
+    Dashboard,
+    Verification,
     AssessmentView,
     ContractorRecord,
     DueItem,
@@ -33,7 +35,7 @@ from .domain import (
     PartyInput,
     PartyVersion,
 )
-from .errors import LedgerError, NotFoundError, ValidationError, ValidationErrors
+from .errors import LedgerError, LedgerFileError, NotFoundError, ValidationError, ValidationErrors
 from .refdata import ReferenceData, load_reference_data
 from .importer import paused_gc, prepare_chunks
 from .rules import assessment as assessing
@@ -789,8 +791,46 @@ class LedgerService:
 
     # ---- integrity -------------------------------------------------------------------
     def verify(self, progress: Callable[[int, int], None] | None = None):
+        """Check the whole ledger; the result is logged for the dashboard (not as an entry)."""
         from .verify import verify_ledger
-        return verify_ledger(self.store, progress=progress)
+        report = verify_ledger(self.store, progress=progress)
+        try:
+            with self.store.transaction() as tx:
+                tx.log_verification(self._stamp(), report.ok, report.size, report.root,
+                                    report.first_bad_seq, len(report.problems))
+        except LedgerFileError:
+            pass  # a read-only or busy file still verifies; only the log entry is skipped
+        return report
+
+    def last_verification(self) -> Verification | None:
+        with self.store.session() as session:
+            row = queries.last_verification(session)
+        if row is None:
+            return None
+        return Verification(row.verified_at, bool(row.ok), row.size, row.root, row.first_bad_seq, row.problems)
+
+    def dashboard(self, retention_within_days: int = 90) -> Dashboard:
+        """The home screen's figures: size, last entry, last verification, this year's releases by
+        basis and statutory or voluntary, and what needs attention."""
+        today = self.today()
+        year_start = date(today.year, 1, 1)
+        size = self.store.size()
+        with self.store.session() as session:
+            by_basis = queries.disclosure_counts_since(session, year_start)
+            ending = queries.retention_ending(session, today, today + timedelta(days=retention_within_days))
+        counts: dict[str, int] = {}
+        statutory = voluntary = 0
+        for basis, is_statutory, count in by_basis:
+            counts[basis] = counts.get(basis, 0) + count
+            if is_statutory:
+                statutory += count
+            else:
+                voluntary += count
+        return Dashboard(
+            size=size, last_entry=self.entry(size) if size else None, last_verification=self.last_verification(),
+            year=today.year, by_basis=counts, statutory=statutory, voluntary=voluntary,
+            attention=tuple(self.vendor_due()),
+            retention_ending=tuple(_summary(row, name) for row, name in ending))
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Re-derive every query table from the entries, in one transaction."""

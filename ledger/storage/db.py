@@ -325,6 +325,12 @@ class WriteTransaction:
         project_many(self.conn, [(seq, leaf_value) for seq, leaf_value, _ in appended])
         return appended
 
+    def log_verification(self, verified_at: str, ok: bool, size: int, root: str,
+                         first_bad_seq: int | None, problems: int) -> None:
+        self.conn.execute(
+            "INSERT INTO verification_log (verified_at, ok, size, root, first_bad_seq, problems) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (verified_at, int(ok), size, root, first_bad_seq, problems))
+
     def delete_vault_values(self, rows: list[tuple[int, str]]) -> int:
         """Erasure: the only deletion the ledger makes, and only of vault rows (entry seq, commitment)."""
         removed = 0

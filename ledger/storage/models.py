@@ -145,6 +145,17 @@ class VaultRow(SQLModel, table=True):
     value: str
 
 
+class VerificationRow(SQLModel, table=True):
+    __tablename__ = "verification_log"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    verified_at: str
+    ok: bool
+    size: int
+    root: str
+    first_bad_seq: Optional[int] = None
+    problems: int
+
+
 PROJECTION_TABLES = (
     PartyRow,
     PartyVersionRow,

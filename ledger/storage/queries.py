@@ -9,6 +9,7 @@ from sqlalchemy import and_
 from sqlmodel import Session, col, func, select
 
 from .models import (
+    VerificationRow,
     AssessmentRow,
     ContractorRow,
     ContractorVersionRow,
@@ -206,3 +207,26 @@ def disclosure_count(session: Session, party_id: str) -> int:
     return session.exec(
         select(func.count()).select_from(DisclosureRow).where(DisclosureRow.recipient_id == party_id)
     ).one()
+
+
+def last_verification(session: Session) -> VerificationRow | None:
+    return session.exec(select(VerificationRow).order_by(col(VerificationRow.id).desc()).limit(1)).first()
+
+
+def disclosure_counts_since(session: Session, since: date) -> list[tuple[str, bool, int]]:
+    """(basis, statutory, count) of active disclosures provided on or after `since`."""
+    return list(session.exec(
+        select(DisclosureRow.basis, DisclosureRow.statutory, func.count())
+        .where(DisclosureRow.last_day >= since.isoformat(), DisclosureRow.status != "voided")
+        .group_by(DisclosureRow.basis, DisclosureRow.statutory)
+    ).all())
+
+
+def retention_ending(session: Session, start: date, end: date, limit: int = 50) -> Sequence[tuple[DisclosureRow, str]]:
+    return session.exec(
+        select(DisclosureRow, PartyRow.name)
+        .join(PartyRow, PartyRow.party_id == DisclosureRow.recipient_id)
+        .where(DisclosureRow.retention_until >= start.isoformat(),
+               DisclosureRow.retention_until <= end.isoformat())
+        .order_by(DisclosureRow.retention_until).limit(limit)
+    ).all()

@@ -79,6 +79,7 @@ CREATE TABLE disclosure (
 CREATE INDEX disclosure_by_recipient ON disclosure (recipient_id, seq);
 CREATE INDEX disclosure_by_basis ON disclosure (basis, seq);
 CREATE INDEX disclosure_by_last_day ON disclosure (last_day);
+CREATE INDEX disclosure_by_retention ON disclosure (retention_until);
 
 CREATE TABLE disclosure_subject (
     disclosure_seq INTEGER NOT NULL,
@@ -159,3 +160,14 @@ CREATE TABLE vault (
     PRIMARY KEY (entry_seq, commitment)
 ) WITHOUT ROWID;
 CREATE INDEX vault_by_value ON vault (value, field);
+
+-- When `verify` ran and what it found: a log for the dashboard, not part of the ledger.
+CREATE TABLE verification_log (
+    id INTEGER PRIMARY KEY,
+    verified_at TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    root TEXT NOT NULL,
+    first_bad_seq INTEGER,
+    problems INTEGER NOT NULL
+);
