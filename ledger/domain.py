@@ -267,6 +267,7 @@ class DisclosureFilter:
     statutory_only: bool = False
     subject: str | None = None
     include_voided: bool = True
+    text: str | None = None          # matched against recipient, basis, purpose, items and seq
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,3 +348,14 @@ class Dashboard:
     voluntary: int
     attention: tuple[DueItem, ...]
     retention_ending: tuple[DisclosureSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientToNotify:
+    """A recipient that received a person's data: to be told of a correction, erasure or stop of
+    use (GDPR Art. 19; APPI Art. 35)."""
+
+    party: Party
+    disclosures: tuple[int, ...]
+    statutory: bool
+    last_day: str

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from . import validate as v
 from .chain.encoding import parse_leaf
 from .domain import (
+    RecipientToNotify,
     Dashboard,
     Verification,
     AssessmentView,
@@ -493,6 +494,7 @@ class LedgerService:
                 session, since=filters.since, until=filters.until, recipient_id=recipient_id,
                 basis=filters.basis, statutory_only=filters.statutory_only,
                 include_voided=filters.include_voided, subject=subject,
+                text=v.text("text", filters.text, required=False),
                 before_seq=before_seq, limit=limit,
             )
             return [_summary(row, name) for row, name in rows]
@@ -501,6 +503,17 @@ class LedgerService:
         """Every disclosure naming this person, newest first."""
         identifier = v.text("identifier", identifier)
         return self.disclosures(DisclosureFilter(subject=identifier), limit=None)
+
+    def recipients_to_notify(self, identifier: str) -> list[RecipientToNotify]:
+        """Who received this person's data (active disclosures), to be told of a correction,
+        erasure or stop of use (GDPR Art. 19; APPI Art. 35)."""
+        by_party: dict[str, list[DisclosureSummary]] = {}
+        for summary in self.subject_disclosures(identifier):
+            if summary.status != "voided":
+                by_party.setdefault(summary.recipient_id, []).append(summary)
+        return [RecipientToNotify(self.party(party_id), tuple(s.seq for s in found),
+                                  any(s.statutory for s in found), max(s.last_day for s in found))
+                for party_id, found in by_party.items()]
 
     def entry(self, seq: int) -> EntryView:
         stored = self.store.entry(seq)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Sequence
 
-from sqlalchemy import and_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, func, select
 
 from .models import (
@@ -90,6 +90,7 @@ def disclosures(
     statutory_only: bool = False,
     include_voided: bool = True,
     subject: str | None = None,
+    text: str | None = None,
     before_seq: int | None = None,
     limit: int | None = 200,
 ) -> Sequence[tuple[DisclosureRow, str]]:
@@ -111,6 +112,14 @@ def disclosures(
         query = query.where(DisclosureRow.status != "voided")
     if subject is not None:
         query = query.where(col(DisclosureRow.seq).in_(_naming(subject)))
+    if text:
+        pattern = f"%{text}%"
+        matches = [PartyRow.name.like(pattern), DisclosureRow.recipient_id.like(pattern),
+                   DisclosureRow.basis.like(pattern), DisclosureRow.purpose.like(pattern),
+                   DisclosureRow.data_items.like(pattern), DisclosureRow.country.like(pattern)]
+        if text.isdigit():
+            matches.append(DisclosureRow.seq == int(text))
+        query = query.where(or_(*matches))
     if before_seq is not None:
         query = query.where(DisclosureRow.seq < before_seq)
     query = query.order_by(col(DisclosureRow.seq).desc())
