@@ -1,80 +1,94 @@
-"""The terminal app. Home screen: what the ledger holds, its integrity, and what to run."""
+"""The terminal app: one keyboard-driven Textual UI over the service API."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Callable, Iterable
 
-from textual import work
-from textual.app import App, ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Footer, Header, Static
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
 
 from ledger.errors import LedgerError
-from ledger.service import LedgerService
 
-GETTING_STARTED = """\
-[b]Record from the command line[/b] (the full terminal app builds on the same commands):
-  disclosure-ledger party add --help        register a recipient
-  disclosure-ledger disclose --help         record a release of personal data
-  disclosure-ledger list                    browse the ledger, newest first
-  disclosure-ledger subject IDENTIFIER      every disclosure about one person
-  disclosure-ledger verify                  prove nothing was changed, removed or reordered
-  disclosure-ledger --db sample.db demo     write a sample ledger into a new file
-"""
+from .services import LedgerHandle
+
+SCREENS_HELP = (
+    ("d", "Dashboard", "ledger size, integrity, this year's releases, what needs attention"),
+    ("l", "Ledger", "every entry, newest first, with filters and the detail of each"),
+    ("r", "Record", "record a release of personal data"),
+    ("c", "Contractors", "the register, status badges, assessments"),
+    ("s", "Subject", "every disclosure about one person; recipients to notify; erasure"),
+    ("i", "Integrity", "verify every hash, link and query table"),
+)
 
 
 class LedgerApp(App):
-    """Opens one ledger through the service API."""
+    """Disclosure Ledger. Every screen reaches the ledger through `self.ledger`."""
 
     TITLE = "Disclosure Ledger"
-    CSS = """
-    #summary { padding: 1 2; }
-    #integrity { padding: 0 2; }
-    #help { padding: 1 2; color: $text-muted; }
-    """
-    BINDINGS = [("v", "verify", "Verify"), ("q", "quit", "Quit")]
+    CSS_PATH = "app.tcss"
+    MODES = {
+        "dashboard": "tui.screens.dashboard:DashboardScreen",
+        "ledger": "tui.screens.ledger:LedgerScreen",
+        "record": "tui.screens.record:RecordScreen",
+        "contractors": "tui.screens.contractors:ContractorsScreen",
+        "subject": "tui.screens.subject:SubjectScreen",
+        "integrity": "tui.screens.integrity:IntegrityScreen",
+    }
+    DEFAULT_MODE = "dashboard"
+    BINDINGS = [
+        Binding("d", "switch_mode('dashboard')", "Dashboard"),
+        Binding("l", "switch_mode('ledger')", "Ledger"),
+        Binding("r", "switch_mode('record')", "Record"),
+        Binding("c", "switch_mode('contractors')", "Contractors"),
+        Binding("s", "switch_mode('subject')", "Subject"),
+        Binding("i", "switch_mode('integrity')", "Integrity"),
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
 
-    def __init__(self, service: LedgerService):
+    def __init__(self, ledger: LedgerHandle):
         super().__init__()
-        self.service = service
+        self.ledger = ledger
+        self.sub_title = str(ledger.path)
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with Vertical():
-            yield Static(self._summary(), id="summary")
-            yield Static("Integrity: not checked in this session (press v to verify).", id="integrity")
-            yield Static(GETTING_STARTED, id="help")
-        yield Footer()
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for key, title, help_text in SCREENS_HELP:
+            yield SystemCommand(f"Go to {title}", f"{help_text} (key {key})",
+                                lambda mode=title.lower(): self.switch_mode(mode))
+        yield SystemCommand("Verify the ledger", "check every hash, link and query table",
+                            lambda: self.switch_mode("integrity"))
+        yield SystemCommand("Toggle light / dark theme", "ctrl+t", self.action_toggle_theme)
+        yield SystemCommand("Help", "every key binding (F1 or ?)", self.action_help)
 
-    def _summary(self) -> str:
-        counts = self.service.counts()
-        latest = self.service.entry(counts["entries"])
-        when = self.service.local_time(latest.recorded_at).strftime("%Y-%m-%d %H:%M %Z")
-        return (
-            f"[b]Ledger[/b] {self.service.path}\n"
-            f"{counts['entries']:,} entries · {counts['parties']:,} parties · "
-            f"{counts['disclosures']:,} disclosures ({counts['voided']:,} voided)\n"
-            f"Last entry: #{latest.seq} {latest.kind}, {when} by {latest.recorded_by}"
-        )
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
 
-    def action_verify(self) -> None:
-        self.query_one("#integrity", Static).update("Integrity: verifying…")
-        self._verify()
+        self.push_screen(HelpScreen())
 
-    @work(thread=True, exclusive=True, group="verify")
-    def _verify(self) -> None:
-        report = self.service.verify()
-        if report.ok:
-            text = f"Integrity: [green]intact[/green], {report.size:,} entries, root {report.root[:16]}…"
-        else:
-            text = (f"Integrity: [red]NOT intact[/red], first bad entry {report.first_bad_seq}: "
-                    f"{report.problems[0].what}")
-        self.call_from_thread(self.query_one("#integrity", Static).update, text)
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def report_error(self, error: Exception) -> None:
+        """Errors from the service become notifications, never a traceback."""
+        message = str(error) if isinstance(error, LedgerError) else f"{type(error).__name__}: {error}"
+        self.notify(message, title="Not done", severity="error", timeout=8)
 
 
-def make_app(db_path: Path | str, *, create: bool = True) -> LedgerApp:
-    """App factory: tests start it on fixture ledgers."""
-    return LedgerApp(LedgerService.open(Path(db_path), create=create))
+def make_app(db_path: Path | str, *, create: bool = True, operator: str | None = None,
+             clock: Callable[[], datetime] | None = None) -> LedgerApp:
+    """App factory: tests start it on fixture ledgers with a fixed clock."""
+    handle = LedgerHandle(db_path, operator=operator, clock=clock)
+    if create:
+        handle.create()
+    else:
+        with handle.open():
+            pass  # refuse a missing or foreign file before the screen opens
+    return LedgerApp(handle)
 
 
 def run_app(db_path: Path) -> int:
@@ -85,8 +99,5 @@ def run_app(db_path: Path) -> int:
     except (LedgerError, OSError) as exc:
         print(f"error: {exc}")
         return 2
-    try:
-        app.run()
-    finally:
-        app.service.close()
+    app.run()
     return 0
