@@ -104,7 +104,7 @@ class HistoryEvent:
     day: date
     kind: str                   # "register" or "assessment"
     party: str
-    data: Mapping[str, Any]     # the service's input; an assessment's answers by item (see answers_for)
+    data: Mapping[str, Any]     # the service's input; for an assessment, answers and notes by item
     where: str                  # which entry of demo.toml, for messages
 
     def assessment_input(self, checklist: Sequence[str]) -> dict[str, Any]:

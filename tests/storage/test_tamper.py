@@ -472,3 +472,94 @@ def test_rebuild_of_a_damaged_leaf_fails_cleanly(sample_ledger, capsys):
     assert "error" in err.lower() and "14" in err
     with closing(sqlite3.connect(str(path))) as conn:
         assert conn.execute("SELECT * FROM disclosure ORDER BY seq").fetchall() == before
+
+
+# ---- attacks on the contractor register and its assessments ------------------------------------
+
+def _assessment_ledger(path) -> dict[str, int]:
+    """A small ledger with the register: P001 registered (2) and recorded in the register (3), an approved
+    assessment (4), a release it justifies (5), a rejection (6) and one more party (7)."""
+    from datetime import datetime, timezone
+
+    now = datetime(2024, 6, 1, 3, 0, tzinfo=timezone.utc)  # as the sample ledger's clock
+
+    def answers(svc, **changed):
+        return [{"item": item, "answer": changed.get(item, "met"), "note": "checked on site"}
+                for item in svc.ref.checklist]
+
+    with LedgerService.open(path, create=True, operator="tamper-test", clock=lambda: now) as svc:
+        svc.register_party({"party_id": "P001", "name": "Kyoto Mail Services KK", "kind": "contractor",
+                            "country": "JP", "address": "1 Karasuma, Kyoto", "representative": "Taro Yamada"})
+        svc.record_contractor("P001", {"service": "mailing", "data_items": ["name", "email"],
+                                       "contract": {"reference": "C-1", "signed_on": "2023-12-01",
+                                                    "clauses": ["security_measures", "incident_notification"]}})
+        approved = svc.record_assessment("P001", {"assessor": "Imade", "assessed_on": "2024-01-10",
+                                                  "answers": answers(svc)})
+        release = svc.record_disclosure({
+            "recipient": "P001", "date": "2024-05-02", "subjects": ["student-1"], "data_items": ["name"],
+            "purpose": "business_communication", "basis": "outsourcing",
+            "evidence": {"contract_reference": "C-1"}})
+        rejected = svc.record_assessment("P001", {"assessor": "Imade", "assessed_on": "2024-05-20",
+                                                  "answers": answers(svc, **{"TS-01": "not_met"})})
+        svc.register_party({"party_id": "P002", "name": "Partner Books KK", "kind": "third_party",
+                            "country": "JP", "address": "2 Shijo, Kyoto", "representative": "Hanako Sato"})
+        seqs = {"register": 3, "approved": approved.seq, "release": release, "rejected": rejected.seq,
+                "size": svc.store.size()}
+        assert rejected.outcome == "rejected" and rejected.reasons
+        assert svc.entry(release).body["gating"] == {"assessment": approved.seq}
+        assert svc.verify().ok
+    assert seqs == {"register": 3, "approved": 4, "release": 5, "rejected": 6, "size": 7}
+    return seqs
+
+
+def _forged_assessment_leaf(path, seq: int) -> bytes:
+    """Leaf `seq` with the rejection turned into an approval and the items that triggered it dropped."""
+    from ledger.chain.encoding import canonical_json
+
+    leaf = leaf_of(path, seq)
+    value = json.loads(leaf)
+    assert canonical_json(value) == leaf
+    body = value["body"]
+    assert body["outcome"] == body["derived_outcome"] == "rejected" and body["reasons"]
+    body.update(outcome="approved", derived_outcome="approved", reasons=[], score=100)
+    for answer in body["answers"]:
+        answer["answer"] = "met"
+    return canonical_json(value)
+
+
+def test_an_assessment_outcome_edited_in_its_leaf_is_found_at_that_entry(tmp_path, capsys):
+    path = tmp_path / "assessed.db"
+    seqs = _assessment_ledger(path)
+    forged = _forged_assessment_leaf(path, seqs["rejected"])
+    raw_sql(path, ("UPDATE entry SET leaf = ? WHERE seq = ?", (forged, seqs["rejected"])), drop_triggers=True)
+    result = assert_detected(path, capsys, seqs["rejected"])
+    assert any(p["seq"] == seqs["rejected"] and "hash" in p["problem"] for p in result["problems"])
+
+
+def test_an_assessment_outcome_edited_in_its_leaf_and_rehashed_is_found_at_that_entry(tmp_path, capsys):
+    """Re-hashed, the forged leaf passes its own hash check; the chain (the next entry's prev) and the
+    assessment table (still saying rejected) do not."""
+    path = tmp_path / "assessed.db"
+    seq = _assessment_ledger(path)["rejected"]
+    forged = _forged_assessment_leaf(path, seq)
+    raw_sql(path, ("UPDATE entry SET leaf = ?, leaf_hash = ? WHERE seq = ?", (forged, leaf_hash(forged), seq)),
+            drop_triggers=True)
+    result = assert_detected(path, capsys, seq)
+    assert any(p["seq"] == seq + 1 and f"entry {seq} was rewritten" in p["problem"] for p in result["problems"])
+
+
+@pytest.mark.parametrize("statement, which", [
+    ("UPDATE assessment SET outcome = 'approved', derived_outcome = 'approved' WHERE seq = 6", "rejected"),
+    ("UPDATE assessment SET valid_until = '2030-12-31' WHERE seq = 4", "approved"),
+    ("UPDATE assessment SET overridden = 1 WHERE seq = 6", "rejected"),
+    ("DELETE FROM assessment WHERE seq = 6", "rejected"),
+    ("UPDATE disclosure SET assessment_seq = 6 WHERE seq = 5", "release"),
+    ("UPDATE disclosure SET override = 1 WHERE seq = 5", "release"),
+    ("UPDATE contractor SET contract_ends_on = '2030-12-31' WHERE party_id = 'P001'", "register"),
+])
+def test_a_changed_assessment_or_register_row_is_found_at_its_entry(tmp_path, capsys, statement, which):
+    path = tmp_path / "assessed.db"
+    seqs = _assessment_ledger(path)
+    raw_sql(path, statement)
+    result = assert_detected(path, capsys, seqs[which])
+    assert result["size"] == seqs["size"]
