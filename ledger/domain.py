@@ -7,7 +7,8 @@ from datetime import date
 from typing import Mapping
 
 from . import validate as v
-from .errors import ValidationError, ValidationErrors
+from .errors import ValidationError
+from .validate import Checks, raise_all
 
 PARTY_FIELDS = ("party_id", "name", "kind", "country", "address", "representative", "contact")
 
@@ -61,7 +62,8 @@ class DisclosureInput:
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> "DisclosureInput":
         """Parse a JSON object or a CSV row; `evidence.X` / `route_evidence.X` keys are accepted flat."""
-        errors: list[ValidationError] = []
+        attempt = Checks()
+        errors = attempt.errors
         if not isinstance(data, Mapping):
             raise ValidationError("disclosure", "must be an object of field: value")
         flat: dict[str, dict[str, object]] = {"evidence": {}, "route_evidence": {}}
@@ -89,13 +91,6 @@ class DisclosureInput:
             merged[name].update(flat[name])  # a flat `evidence.X` key is the more specific one
         evidence, route_evidence = merged["evidence"], merged["route_evidence"]
 
-        def attempt(fn, *args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except ValidationError as exc:
-                errors.append(exc)
-                return None
-
         if plain.get("date") not in (None, "") and plain.get("first_day") not in (None, ""):
             errors.append(ValidationError("date", "give either date or first_day, not both"))
         first_raw = plain.get("first_day") if plain.get("first_day") not in (None, "") else plain.get("date")
@@ -121,7 +116,7 @@ class DisclosureInput:
                                     max_len=v.MAX_TEXT, multiline=True),
         )
         if errors:
-            raise ValidationErrors(errors) if len(errors) > 1 else errors[0]
+            raise_all(errors)
         return cls(**result)  # type: ignore[arg-type]
 
 

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Iterator, Mapping
 
-from . import validate as v
 from .chain.encoding import canonical_json
 from .domain import DisclosureInput
 from .errors import ValidationError, ValidationErrors

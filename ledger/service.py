@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from . import validate as v
+from .validate import Checks, raise_all
 from .chain.encoding import parse_leaf
 from .domain import (
     RecipientToNotify,
@@ -41,7 +42,6 @@ from .refdata import ReferenceData, load_reference_data
 from .importer import paused_gc, prepare_chunks
 from .rules import assessment as assessing
 from .rules.disclosure import (
-    GateRefused,
     RecipientFacts,
     gating_decision,
     check_disclosure,
@@ -162,14 +162,8 @@ class LedgerService:
 
     # ---- parties -------------------------------------------------------------
     def _checked_party(self, data: PartyInput, *, party_id: str, current_id: str | None) -> dict:
-        errors: list[ValidationError] = []
-
-        def attempt(fn, *args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except ValidationError as exc:
-                errors.append(exc)
-                return None
+        attempt = Checks()
+        errors = attempt.errors
 
         name = attempt(v.text, "name", data.name)
         kind = attempt(v.text, "kind", data.kind)
@@ -192,7 +186,7 @@ class LedgerService:
             if same is not None and same.party_id != current_id:
                 errors.append(ValidationError("name", f"is already the name of party {same.party_id}"))
         if errors:
-            raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+            raise_all(errors)
         return {"party_id": party_id, "name": name, "kind": kind, "country": country,
                 "address": address, "representative": representative, "contact": contact}
 
@@ -423,7 +417,7 @@ class LedgerService:
             recipient = self._recipient_facts(inp.recipient)
             errors = check_disclosure(inp, self.ref, recipient, self.today())
             if errors:
-                raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+                raise_all(errors)
             sealer = Sealer()
             new_body = disclosure_body(inp, self.ref, recipient, recorded_day, sealer)
             regate = any(new_body[k] != body.get(k) for k in ("recipient", "first_day", "last_day", "basis"))
@@ -593,7 +587,7 @@ class LedgerService:
             except ValidationError as exc:
                 errors.append(exc)
             if errors:
-                raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+                raise_all(errors)
             self._append(tx, "contractor.recorded", {"party_id": party.party_id, **body, "reason": reason})
         return self.contractor(party.party_id)
 
@@ -628,17 +622,11 @@ class LedgerService:
             raise ValidationError("assessment", "must be an object of field: value")
         allowed = {"assessor", "assessed_on", "answers", "override_outcome", "override_reason",
                    "conditions", "condition_deadline", "valid_until"}
-        errors: list[ValidationError] = []
+        attempt = Checks()
+        errors = attempt.errors
         for key in data:
             if key not in allowed:
                 errors.append(ValidationError(str(key), f"is not an assessment field; fields: {', '.join(sorted(allowed))}"))
-
-        def attempt(fn, *args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except ValidationError as exc:
-                errors.append(exc)
-                return None
 
         today = self.today()
         assessor = attempt(v.text, "assessor", data.get("assessor") or self.operator)
@@ -672,7 +660,7 @@ class LedgerService:
         deadline = attempt(v.iso_date, "condition_deadline", data.get("condition_deadline"), required=False)
         valid_until = attempt(v.iso_date, "valid_until", data.get("valid_until"), required=False)
         if errors:
-            raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+            raise_all(errors)
         derived = assessing.derive_outcome(answers, self.ref)
         errors.extend(assessing.check_override(derived, override_outcome, override_reason))
         outcome = override_outcome or derived.outcome
@@ -688,7 +676,7 @@ class LedgerService:
         errors.extend(assessing.check_dates(assessed_on, valid_until, today))
         errors.extend(assessing.check_conditions(outcome, conditions, deadline, today))
         if errors:
-            raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+            raise_all(errors)
         body = {
             "assessor": assessor, "assessed_on": assessed_on.isoformat(),
             "answers": [{"item": a.item_id, "answer": a.answer, "note": a.note,

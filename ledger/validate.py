@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import date
 
-from .errors import ValidationError
+from .errors import ValidationError, ValidationErrors
 
 MAX_TEXT = 2000
 MAX_SHORT = 200
@@ -119,3 +119,27 @@ def known_code(field: str, value: str, valid: "dict | list | tuple", what: str) 
         choices = ", ".join(valid)
         raise ValidationError(field, f"unknown {what} '{value[:60]}'; valid: {choices}")
     return value
+
+
+def raise_all(errors: list[ValidationError]) -> None:
+    """Report every problem found at once; nothing is written."""
+    if errors:
+        raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+
+
+class Checks:
+    """Runs field checks and collects their errors instead of stopping at the first one."""
+
+    def __init__(self) -> None:
+        self.errors: list[ValidationError] = []
+
+    def __call__(self, check, *args, **kwargs):
+        """The check's result, or None after recording its error."""
+        try:
+            return check(*args, **kwargs)
+        except ValidationError as exc:
+            self.errors.append(exc)
+            return None
+
+    def raise_all(self) -> None:
+        raise_all(self.errors)

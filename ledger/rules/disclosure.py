@@ -11,8 +11,8 @@ from datetime import date
 from typing import Mapping
 
 from ..domain import DisclosureInput
-from ..errors import ValidationError, ValidationErrors
-from ..validate import iso_date
+from ..errors import ValidationError
+from ..validate import iso_date, raise_all
 from ..refdata import EvidenceField, LegalBasis, ReferenceData
 from ..vault import Sealer
 from .register import GATE_ARTICLE, AssessmentFacts, gate, gated
@@ -266,7 +266,7 @@ def prepare_disclosure(inp: DisclosureInput, ref: ReferenceData, recipient: Reci
     refusals it meets. `recorded_before` is the seq the entry will take."""
     errors = check_disclosure(inp, ref, recipient, today)
     if errors:
-        raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+        raise_all(errors)
     gating = gating_decision(inp, recipient, recorded_before)
     sealer = Sealer()
     body = disclosure_body(inp, ref, recipient, today, sealer)

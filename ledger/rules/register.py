@@ -13,6 +13,7 @@ from typing import Mapping, Sequence
 from .. import validate as v
 from ..errors import ValidationError
 from ..refdata import ReferenceData
+from ..validate import Checks
 
 GATE_ARTICLE = "APPI Art. 25; PPC general guideline 3-4-4"
 CONTRACTOR_KINDS = ("contractor", "subcontractor")
@@ -123,14 +124,8 @@ def status(assessments: Sequence[AssessmentFacts], today: date, expiring_within_
 def check_register(data: Mapping[str, object], ref: ReferenceData, kind: str, known_contractors: Sequence[str],
                    today: date) -> tuple[dict, list[ValidationError]]:
     """Validate a register record; returns the entry body fields and the refusals."""
-    errors: list[ValidationError] = []
-
-    def attempt(fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ValidationError as exc:
-            errors.append(exc)
-            return None
+    attempt = Checks()
+    errors = attempt.errors
 
     for key in data:
         if key not in REGISTER_FIELDS:
