@@ -207,6 +207,8 @@ class DisclosureSummary:
     version: int
     recorded_at: str
     recorded_by: str
+    assessment_seq: int | None = None   # the assessment that justified a release to a contractor
+    override: bool = False              # forced past the contractor register with a reason
 
 
 @dataclass(frozen=True, slots=True)

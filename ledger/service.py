@@ -854,6 +854,7 @@ def _summary(row, name: str) -> DisclosureSummary:
         contract_as_record=bool(row.contract_as_record),
         retention_until=row.retention_until, status=row.status, version=row.version,
         recorded_at=row.recorded_at, recorded_by=row.recorded_by,
+        assessment_seq=row.assessment_seq, override=bool(row.override),
     )
 
 
