@@ -253,6 +253,7 @@ class ErasureResult:
     subject_values_removed: int
     free_text_values_removed: int
     disclosures: tuple[int, ...]
+    recipients: tuple["RecipientToNotify", ...] = ()   # to tell of the erasure (GDPR Art. 19)
 
 
 @dataclass(frozen=True, slots=True)

@@ -454,6 +454,7 @@ class LedgerService:
         """Delete a person's vault values and append an erasure entry that holds no personal data."""
         identifier = v.text("identifier", identifier)
         v.known_code("reason", reason, list(ERASURE_REASONS), "erasure reason")
+        recipients = tuple(self.recipients_to_notify(identifier))  # told after the identifier is gone
         with self.store.transaction() as tx:
             with self.store.session() as session:
                 subject = queries.subject_values(session, identifier)
@@ -473,7 +474,7 @@ class LedgerService:
             seq, _, _ = self._append(tx, "subject.erased", {
                 "reason": reason, "commitments": sorted({c for _, c in removed})})
             tx.delete_vault_values(removed)
-        return ErasureResult(seq, len(subject), len(free_text), tuple(touched))
+        return ErasureResult(seq, len(subject), len(free_text), tuple(touched), recipients)
 
     # ---- reads -------------------------------------------------------------------
     def disclosures(self, filters: DisclosureFilter = DisclosureFilter(), *, limit: int | None = 200,
@@ -497,6 +498,12 @@ class LedgerService:
         """Every disclosure naming this person, newest first."""
         identifier = v.text("identifier", identifier)
         return self.disclosures(DisclosureFilter(subject=identifier), limit=None)
+
+    def disclosure_count(self, party_ref: str) -> int:
+        """How many disclosures a party received (voided ones included)."""
+        party = self.resolve_party(party_ref)
+        with self.store.session() as session:
+            return queries.disclosure_count(session, party.party_id)
 
     def recipients_to_notify(self, identifier: str) -> list[RecipientToNotify]:
         """Who received this person's data (active disclosures), to be told of a correction,
@@ -656,7 +663,7 @@ class LedgerService:
         override_outcome = attempt(v.text, "override_outcome", data.get("override_outcome"), required=False)
         override_reason = attempt(v.text, "override_reason", data.get("override_reason"), required=False,
                                   max_len=v.MAX_TEXT, multiline=True)
-        conditions = [c for c in (attempt(v.text_list, "conditions", data.get("conditions")) or ())]
+        conditions = [c for c in (attempt(v.text_list, "conditions", data.get("conditions"), max_len=v.MAX_TEXT) or ())]
         deadline = attempt(v.iso_date, "condition_deadline", data.get("condition_deadline"), required=False)
         valid_until = attempt(v.iso_date, "valid_until", data.get("valid_until"), required=False)
         if errors:

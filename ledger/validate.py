@@ -95,7 +95,7 @@ def flag(field: str, value: object) -> bool:
     raise ValidationError(field, "must be true or false")
 
 
-def text_list(field: str, value: object, *, max_items: int = 10_000) -> tuple[str, ...]:
+def text_list(field: str, value: object, *, max_items: int = 10_000, max_len: int = MAX_SHORT) -> tuple[str, ...]:
     """A list given as a JSON array or as text separated by ';' (or ',' when no ';')."""
     if value is None or value == "":
         return ()
@@ -108,7 +108,7 @@ def text_list(field: str, value: object, *, max_items: int = 10_000) -> tuple[st
         raise ValidationError(field, f"has too many values ({len(value):,}; at most {max_items:,})")
     items = []
     for i, item in enumerate(value):
-        cleaned = text(f"{field}[{i + 1}]", item, required=False)
+        cleaned = text(f"{field}[{i + 1}]", item, required=False, max_len=max_len)
         if cleaned is not None:
             items.append(cleaned)
     return tuple(items)
