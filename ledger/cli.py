@@ -361,6 +361,11 @@ def cmd_erase_subject(args, service: LedgerService) -> int:
     result = service.erase_subject(args.identifier, args.reason)
     _out(f"Recorded erasure entry {result.seq}: removed {result.subject_values_removed} identifier value(s) and "
          f"{result.free_text_values_removed} free-text value(s) from {len(result.disclosures)} disclosure(s)")
+    if result.recipients:
+        _out("Recipients to tell of the erasure (GDPR Art. 19; APPI Art. 35):")
+        for recipient in result.recipients:
+            seqs = ", ".join(str(seq) for seq in recipient.disclosures)
+            _out(f"  {recipient.party.name} ({recipient.party.party_id}): disclosures {seqs}")
     return EXIT_OK
 
 
