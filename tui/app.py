@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable
@@ -24,51 +25,95 @@ SCREENS_HELP = (
 )
 
 
+def lazy_screen(path: str) -> Callable[[], Screen]:
+    """A mode's screen, imported when first shown ("module:Class"; Textual's MODES take a
+    screen class or factory, not an import path)."""
+
+    def factory() -> Screen:
+        module_name, _, class_name = path.partition(":")
+        return getattr(importlib.import_module(module_name), class_name)()
+
+    factory.__qualname__ = factory.__name__ = path.rpartition(":")[2]
+    return factory
+
+
 class LedgerApp(App):
     """Disclosure Ledger. Every screen reaches the ledger through `self.ledger`."""
 
     TITLE = "Disclosure Ledger"
     CSS_PATH = "app.tcss"
     MODES = {
-        "dashboard": "tui.screens.dashboard:DashboardScreen",
-        "ledger": "tui.screens.ledger:LedgerScreen",
-        "record": "tui.screens.record:RecordScreen",
-        "contractors": "tui.screens.contractors:ContractorsScreen",
-        "subject": "tui.screens.subject:SubjectScreen",
-        "integrity": "tui.screens.integrity:IntegrityScreen",
+        "dashboard": lazy_screen("tui.screens.dashboard:DashboardScreen"),
+        "ledger": lazy_screen("tui.screens.ledger:LedgerScreen"),
+        "record": lazy_screen("tui.screens.record:RecordScreen"),
+        "contractors": lazy_screen("tui.screens.contractors:ContractorsScreen"),
+        "subject": lazy_screen("tui.screens.subject:SubjectScreen"),
+        "integrity": lazy_screen("tui.screens.integrity:IntegrityScreen"),
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
-        Binding("d", "switch_mode('dashboard')", "Dashboard"),
+        # Help and Quit first: on a narrow terminal the footer shows what comes first.
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        Binding("d", "switch_mode('dashboard')", "Home", tooltip="The dashboard"),
         Binding("l", "switch_mode('ledger')", "Ledger"),
         Binding("r", "switch_mode('record')", "Record"),
         Binding("c", "switch_mode('contractors')", "Contractors"),
         Binding("s", "switch_mode('subject')", "Subject"),
         Binding("i", "switch_mode('integrity')", "Integrity"),
-        Binding("f1,question_mark", "help", "Help"),
-        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
-        Binding("q", "quit", "Quit"),
+        Binding("ctrl+t", "toggle_theme", "Light / dark theme", show=False),
     ]
 
     def __init__(self, ledger: LedgerHandle):
         super().__init__()
         self.ledger = ledger
+        self.home_ledger = ledger      # the user's own ledger, while the sample is open
+        self.sample_open = False
         self.sub_title = str(ledger.path)
+
+    def open_ledger(self, handle: LedgerHandle, *, sample: bool = False) -> None:
+        """Point every screen at another ledger file (the sample ledger, or back to the user's).
+        Screens of other modes are rebuilt when next shown; the current one reloads itself."""
+        self.ledger = handle
+        self.sample_open = sample
+        self.title = "SAMPLE LEDGER" if sample else self.TITLE
+        self.sub_title = (f"{handle.path.name} · not yours (b: back)" if sample
+                          else str(handle.path))
+        self.set_class(sample, "-sample")
+        for mode, screen in self.MODES.items():
+            if mode != self.current_mode:
+                self.remove_mode(mode)
+                self.add_mode(mode, screen)
+        self.refresh_bindings()
+
+    def close_sample(self) -> None:
+        """Back to the user's own ledger."""
+        if self.sample_open:
+            self.open_ledger(self.home_ledger)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for key, title, help_text in SCREENS_HELP:
             yield SystemCommand(f"Go to {title}", f"{help_text} (key {key})",
                                 lambda mode=title.lower(): self.switch_mode(mode))
-        yield SystemCommand("Verify the ledger", "check every hash, link and query table",
-                            lambda: self.switch_mode("integrity"))
+        yield SystemCommand("Verify the ledger", "check every hash, link and query table now",
+                            self.action_verify_now)
         yield SystemCommand("Toggle light / dark theme", "ctrl+t", self.action_toggle_theme)
         yield SystemCommand("Help", "every key binding (F1 or ?)", self.action_help)
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    async def action_verify_now(self) -> None:
+        """Open the integrity screen and start the full verification."""
+        await self.switch_mode("integrity")
+        verify = getattr(self.screen, "action_verify", None)
+        if verify is not None:
+            verify()
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
