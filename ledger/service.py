@@ -483,16 +483,35 @@ class LedgerService:
         recipient_id = self.resolve_party(filters.recipient).party_id if filters.recipient else None
         if filters.basis is not None:
             v.known_code("basis", filters.basis, list(self.ref.bases), "legal basis")
+        text = self._text_match(v.text("text", filters.text, required=False))
+        if text is not None and text.empty:
+            return []
         with self.store.session() as session:
             subject = v.text("subject", filters.subject) if filters.subject is not None else None
             rows = queries.disclosures(
                 session, since=filters.since, until=filters.until, recipient_id=recipient_id,
                 basis=filters.basis, statutory_only=filters.statutory_only,
                 include_voided=filters.include_voided, subject=subject,
-                text=v.text("text", filters.text, required=False),
-                before_seq=before_seq, limit=limit,
+                text=text, before_seq=before_seq, limit=limit,
             )
             return [_summary(row, name) for row, name in rows]
+
+    def _text_match(self, text: str | None) -> queries.TextMatch | None:
+        """Free text matched, case-insensitively, against recipients' names and ids and the codes
+        and names of bases, purposes, countries and data items."""
+        if text is None:
+            return None
+        needle = text.casefold()
+
+        def hits(mapping) -> tuple[str, ...]:
+            return tuple(code for code, entry in mapping.items()
+                         if needle in code.casefold() or needle in entry.name.casefold())
+
+        recipients = tuple(p.party_id for p in self.parties()
+                           if needle in p.party_id.casefold() or needle in p.name.casefold())
+        return queries.TextMatch(recipients, hits(self.ref.bases), hits(self.ref.purposes),
+                                 hits(self.ref.countries), hits(self.ref.data_items),
+                                 int(text) if text.isdigit() else None)
 
     def subject_disclosures(self, identifier: str) -> list[DisclosureSummary]:
         """Every disclosure naming this person, newest first."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
@@ -49,6 +50,23 @@ def disclosure(session: Session, seq: int) -> tuple[DisclosureRow, str] | None:
     ).first()
 
 
+@dataclass(frozen=True, slots=True)
+class TextMatch:
+    """What a free-text filter matches: the codes and ids whose names or codes contain it."""
+
+    recipients: tuple[str, ...]
+    bases: tuple[str, ...]
+    purposes: tuple[str, ...]
+    countries: tuple[str, ...]
+    items: tuple[str, ...]
+    seq: int | None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.recipients or self.bases or self.purposes or self.countries or self.items
+                    or self.seq is not None)
+
+
 def subject_values(session: Session, identifier: str) -> list[tuple[int, str]]:
     """(entry seq, commitment) of every vault value holding this subject identifier."""
     return list(session.exec(
@@ -90,7 +108,7 @@ def disclosures(
     statutory_only: bool = False,
     include_voided: bool = True,
     subject: str | None = None,
-    text: str | None = None,
+    text: "TextMatch | None" = None,
     before_seq: int | None = None,
     limit: int | None = 200,
 ) -> Sequence[tuple[DisclosureRow, str]]:
@@ -112,13 +130,14 @@ def disclosures(
         query = query.where(DisclosureRow.status != "voided")
     if subject is not None:
         query = query.where(col(DisclosureRow.seq).in_(_naming(subject)))
-    if text:
-        pattern = f"%{text}%"
-        matches = [PartyRow.name.like(pattern), DisclosureRow.recipient_id.like(pattern),
-                   DisclosureRow.basis.like(pattern), DisclosureRow.purpose.like(pattern),
-                   DisclosureRow.data_items.like(pattern), DisclosureRow.country.like(pattern)]
-        if text.isdigit():
-            matches.append(DisclosureRow.seq == int(text))
+    if text is not None:
+        # Free text, resolved by the caller into the codes and ids it matches: index-friendly.
+        matches = [col(column).in_(values) for column, values in (
+            (DisclosureRow.recipient_id, text.recipients), (DisclosureRow.basis, text.bases),
+            (DisclosureRow.purpose, text.purposes), (DisclosureRow.country, text.countries)) if values]
+        matches += [DisclosureRow.data_items.like(f'%"{item}"%') for item in text.items]
+        if text.seq is not None:
+            matches.append(DisclosureRow.seq == text.seq)
         query = query.where(or_(*matches))
     if before_seq is not None:
         query = query.where(DisclosureRow.seq < before_seq)
