@@ -80,6 +80,46 @@ class RootBuilder:
             n >>= 1
         self._size += 1
 
+    def extend(self, leaf_hashes: Sequence[bytes]) -> None:
+        """Push many leaf hashes in order: the same tree as push() for each, faster.
+
+        Runs that fill a perfect aligned subtree (the size a multiple of its width) are hashed
+        level by level and pushed whole, so a verifier reading entries in batches of a power of
+        two pays one list comprehension per level instead of one call per node.
+        """
+        hashes = [bytes(h) for h in leaf_hashes]
+        for h in hashes:
+            if len(h) != HASH_SIZE:
+                raise ValueError(f"a leaf hash must be {HASH_SIZE} bytes")
+        sha256, prefix = hashlib.sha256, _NODE_PREFIX
+        start, count = 0, len(hashes)
+        while start < count:
+            left = count - start
+            width = self._size & -self._size if self._size else 1 << left.bit_length()
+            while width > left:
+                width >>= 1
+            if width == 1:
+                self.push(hashes[start])
+                start += 1
+                continue
+            level = hashes[start:start + width]
+            while len(level) > 1:
+                pairs = iter(level)
+                level = [sha256(prefix + a + b).digest() for a, b in zip(pairs, pairs)]
+            self._push_subtree(level[0], width)
+            start += width
+
+    def _push_subtree(self, subtree_root: bytes, width: int) -> None:
+        """Push the root of a perfect subtree of `width` leaves; the size is a multiple of `width`."""
+        stack = self._stack
+        stack.append(subtree_root)
+        n = self._size // width
+        while n & 1:
+            right = stack.pop()
+            stack[-1] = node_hash(stack[-1], right)
+            n >>= 1
+        self._size += width
+
     def root(self) -> bytes:
         if not self._stack:
             return EMPTY_ROOT

@@ -11,21 +11,20 @@ The content pass compares every `disclosure` row at version 1 with the leaf of i
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
 from typing import Iterable, Iterator
 
-ENTRY_BATCH = 5000
+ENTRY_BATCH = 4096  # a power of two: the Merkle tree is built a perfect subtree at a time
 _SNAPSHOT_TRIES = 20
-_MMAP_BYTES = 1 << 40  # SQLite caps it at its compile-time maximum; pages are read without a copy
 
 
 def open_reader(path: Path) -> sqlite3.Connection:
     """A read-only connection to the ledger file, usable from another thread."""
     uri = Path(path).resolve().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30.0)
-    conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
     return conn
 
 
@@ -104,17 +103,18 @@ def entries_without_disclosure(conn: sqlite3.Connection, bound: int) -> list[int
 
 # ---- the vault -------------------------------------------------------------------------------
 
-# Each vault row as the exact bytes its entry's leaf must hold: {"commitment":"<hex>"}.
-_VAULT_NEEDLES = (
-    "SELECT entry_seq, CAST(group_concat('{\"commitment\":\"' || commitment || '\"}', char(10)) AS BLOB) "
-    "FROM vault WHERE entry_seq > ? AND entry_seq <= ? GROUP BY entry_seq"
+# Each vault row with the exact bytes its entry's leaf must hold, {"commitment":"<hex>"}, and
+# the bytes its commitment hashes, salt || UTF-8 value. The vault is keyed by entry_seq.
+_VAULT_ROWS_OF = (
+    "SELECT entry_seq, CAST('{\"commitment\":\"' || commitment || '\"}' AS BLOB), commitment, "
+    "CAST(salt || CAST(value AS BLOB) AS BLOB) FROM vault WHERE entry_seq > ? AND entry_seq <= ?"
 )
 
 
-def vault_needles(conn: sqlite3.Connection, after: int, upto: int) -> dict[int, bytes]:
-    """entry seq -> its vault rows' commitment objects as leaf bytes, joined by newlines
-    (a newline never occurs in a leaf). Reads only the vault_by_entry index."""
-    return dict(conn.execute(_VAULT_NEEDLES, (after, upto)).fetchall())
+def vault_rows_of(conn: sqlite3.Connection, after: int, upto: int) -> list[tuple]:
+    """(entry_seq, commitment object as leaf bytes, commitment, salt || value) of the vault rows of
+    the entries after `after` up to `upto`."""
+    return conn.execute(_VAULT_ROWS_OF, (after, upto)).fetchall()
 
 
 def vault_commitments_of(conn: sqlite3.Connection, seq: int) -> list:
@@ -124,128 +124,139 @@ def vault_commitments_of(conn: sqlite3.Connection, seq: int) -> list:
 def vault_outside(conn: sqlite3.Connection, bound: int) -> tuple[int | None, int]:
     """Vault rows whose entry_seq names no entry of the ledger: (smallest such seq, count)."""
     low, count = conn.execute(
-        "SELECT min(entry_seq), count(*) FROM vault WHERE NOT (typeof(entry_seq) = 'integer' "
-        "AND entry_seq BETWEEN 1 AND ?)", (bound,)).fetchone()
+        "SELECT min(entry_seq), count(*) FROM vault WHERE entry_seq < 1 OR entry_seq > ?", (bound,)).fetchone()
     return (low if isinstance(low, int) else None), count
 
 
-def vault_rows(conn: sqlite3.Connection, batch: int = 20000) -> Iterator[list[tuple]]:
-    """Every vault row as (entry_seq, commitment, salt, value), in table order."""
-    cursor = conn.execute("SELECT entry_seq, commitment, salt, value FROM vault")
-    while True:
-        rows = cursor.fetchmany(batch)
-        if not rows:
-            return
-        yield rows
-
-
 def vault_entries_of(conn: sqlite3.Connection, commitments: Iterable[str]) -> dict[str, object]:
-    """commitment -> entry_seq of the vault rows holding these commitments."""
-    wanted = sorted({c for c in commitments if isinstance(c, str)})
-    found: dict[str, object] = {}
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i:i + 500]
-        found.update(conn.execute(
-            f"SELECT commitment, entry_seq FROM vault WHERE commitment IN ({','.join('?' * len(chunk))})",
-            chunk).fetchall())
-    return found
+    """commitment -> entry_seq of the vault rows holding these commitments (one pass over the vault)."""
+    wanted = json.dumps(sorted({c for c in commitments if isinstance(c, str)}))
+    return dict(conn.execute(
+        "SELECT commitment, entry_seq FROM vault WHERE commitment IN (SELECT value FROM json_each(?))",
+        (wanted,)).fetchall())
 
 
 # ---- the query tables ---------------------------------------------------------------------
 
-def _leaf(path: str) -> str:
-    return f"json_extract(e.leaf, '{path}')"
-
-
-def _bool(column: str, path: str) -> str:
-    # disclosure_columns stores int(value): JSON true/false read back as 1/0.
-    return f"d.{column} IS {_leaf(path)}"
-
-
-# Every column of `disclosure` at version 1, from the leaf of its disclosure.recorded entry:
-# the SQL twin of projection._recorded_disclosure_row (tests hold the two equal). A key the
-# projection requires but whose column may be NULL must be present in the leaf.
-DISCLOSURE_FROM_LEAF: dict[str, str] = {
-    "seq": "d.seq = e.seq",
-    "recipient_id": f"d.recipient_id IS {_leaf('$.body.recipient')}",
-    "country": f"d.country IS {_leaf('$.body.recipient_country')}",
-    "first_day": f"d.first_day IS {_leaf('$.body.first_day')}",
-    "last_day": f"d.last_day IS {_leaf('$.body.last_day')}",
-    "purpose": f"d.purpose IS {_leaf('$.body.purpose')}",
-    "basis": f"d.basis IS {_leaf('$.body.basis')}",
-    "method": f"json_type(e.leaf, '$.body.method') IS NOT NULL AND d.method IS {_leaf('$.body.method')}",
-    "retention_until": f"d.retention_until IS {_leaf('$.body.retention_until')}",
-    "bulk": _bool("bulk", "$.body.bulk"),
-    "contract_as_record": _bool("contract_as_record", "$.body.contract_as_record"),
-    "subject_count": (
-        "d.subject_count IS CASE WHEN json_type(e.leaf, '$.body.subjects.group') IS NOT NULL "
-        f"THEN {_leaf('$.body.subjects.group.count')} "
-        "ELSE json_array_length(e.leaf, '$.body.subjects.identified') END"
-    ),
-    "group_count": (
-        "d.group_count IS CASE WHEN json_type(e.leaf, '$.body.subjects.group') IS NOT NULL "
-        f"THEN {_leaf('$.body.subjects.group.count')} END"
-    ),
-    # The canonical JSON array text, which is what json_extract returns for a canonical leaf.
-    "data_items": (
-        f"json_type(e.leaf, '$.body.data_items') = 'array' AND d.data_items IS {_leaf('$.body.data_items')}"
-    ),
-    "route": (
-        "CASE json_type(e.leaf, '$.body.cross_border') WHEN 'null' THEN d.route IS NULL "
-        f"WHEN 'object' THEN d.route IS {_leaf('$.body.cross_border.route')} ELSE 0 END"
-    ),
-    "statutory": _bool("statutory", "$.body.statutory.required"),
-    "statutory_ground": f"d.statutory_ground IS {_leaf('$.body.statutory.ground')}",
-    "status": "d.status IS 'active'",
-    "version": "d.version IS 1",
-    "last_change_seq": "d.last_change_seq IS NULL",
-    "recorded_at": f"d.recorded_at IS {_leaf('$.recorded_at')}",
-    "recorded_by": f"d.recorded_by IS {_leaf('$.recorded_by')}",
-    "assessment_seq": (
-        "CASE json_type(e.leaf, '$.body.gating') WHEN 'null' THEN d.assessment_seq IS NULL "
-        f"WHEN 'object' THEN d.assessment_seq IS {_leaf('$.body.gating.assessment')} ELSE 0 END"
-    ),
-    "override": (
-        "d.override IS (json_type(e.leaf, '$.body.gating') = 'object' "
-        "AND json_type(e.leaf, '$.body.gating.override') IS NOT NULL)"
-    ),
+# How each column of `disclosure` at version 1 is found in the leaf of its disclosure.recorded
+# entry: the SQL twin of projection._recorded_disclosure_row (tests hold the two equal).
+#   ("value", path): the JSON value at path (a missing key reads as null);
+#   ("bool", path):  the JSON true/false at path, stored as 1/0;
+#   ("json", path):  the canonical JSON text of the array at path;
+#   ("sql", condition): a condition on the row `d` and the leaf `e.leaf`.
+DISCLOSURE_FROM_LEAF: dict[str, tuple[str, str]] = {
+    "seq": ("sql", "d.seq = e.seq"),
+    "recipient_id": ("value", "$.body.recipient"),
+    "country": ("value", "$.body.recipient_country"),
+    "first_day": ("value", "$.body.first_day"),
+    "last_day": ("value", "$.body.last_day"),
+    "purpose": ("value", "$.body.purpose"),
+    "basis": ("value", "$.body.basis"),
+    "method": ("value", "$.body.method"),
+    "retention_until": ("value", "$.body.retention_until"),
+    "bulk": ("bool", "$.body.bulk"),
+    "contract_as_record": ("bool", "$.body.contract_as_record"),
+    "group_count": ("value", "$.body.subjects.group.count"),
+    "data_items": ("json", "$.body.data_items"),
+    "route": ("value", "$.body.cross_border.route"),
+    "statutory": ("bool", "$.body.statutory.required"),
+    "statutory_ground": ("value", "$.body.statutory.ground"),
+    "recorded_at": ("value", "$.recorded_at"),
+    "recorded_by": ("value", "$.recorded_by"),
+    "assessment_seq": ("value", "$.body.gating.assessment"),
+    "status": ("sql", "d.status IS 'active'"),
+    "version": ("sql", "d.version IS 1"),
+    "last_change_seq": ("sql", "d.last_change_seq IS NULL"),
+    "override": ("sql", "d.override IS (json_type(e.leaf, '$.body.gating.override') IS NOT NULL)"),
+    "subject_count": ("sql", "1"),  # with the subject rows, below
 }
 
+
+def _as_json(kind: str, column: str) -> str:
+    if kind == "bool":
+        return f"CASE d.{column} WHEN 1 THEN json('true') WHEN 0 THEN json('false') ELSE d.{column} END"
+    if kind == "json":
+        # Embedded as JSON only when it is exactly the minified text SQLite renders for it.
+        return (f"CASE WHEN typeof(d.{column}) = 'text' AND json_valid(d.{column}) "
+                f"AND json(d.{column}) = d.{column} THEN json(d.{column}) ELSE d.{column} END")
+    return f"d.{column}"
+
+
+def _disclosure_check(guarded: bool = False) -> str:
+    """One condition on a disclosure row `d` and its entry `e`: true when they agree.
+
+    The leaf's values are read with one multi-path json_extract (one parse, cached) and compared,
+    as JSON text, with the row's values made into a JSON array. JSON cannot hold a BLOB: the
+    guarded form first finds rows holding one (they differ), for when the fast form fails."""
+    paths = [(c, k, p) for c, (k, p) in DISCLOSURE_FROM_LEAF.items() if k != "sql"]
+    leaf = ", ".join(f"'{p}'" for _, _, p in paths)
+    row = ", ".join(_as_json(k, c) for c, k, _ in paths)
+    others = " AND ".join(f"({p})" for c, (k, p) in DISCLOSURE_FROM_LEAF.items() if k == "sql")
+    check = (f"json_extract(e.leaf, '$.kind', {leaf}) IS json_array('disclosure.recorded', {row}) "
+             f"AND {others} AND {_SUBJECTS_FROM_LEAF}")
+    if guarded:
+        blobs = " OR ".join(f"typeof(d.{c}) = 'blob'" for c, _, _ in paths)
+        check = (f"CASE WHEN {blobs} OR EXISTS (SELECT 1 FROM disclosure_subject s WHERE "
+                 f"s.disclosure_seq = d.seq AND typeof(s.commitment) = 'blob') THEN 0 ELSE {check} END")
+    return f"CASE WHEN e.seq IS NOT NULL AND json_valid(e.leaf) THEN {check} ELSE 0 END"
+
+
 # The rows of disclosure_subject of a version-1 disclosure are (seq, i, identified[i].commitment)
-# for the leaf's $.body.subjects.identified, none when it has no such array: the same count, and
-# each row's commitment at its position.
+# for the leaf's $.body.subjects.identified, none without it: positions 0..n-1 whose commitments,
+# as a JSON array in position order, equal the leaf's array; and subject_count is the group's
+# count, else that number of rows.
 _SUBJECTS_FROM_LEAF = (
-    "(SELECT count(*) FROM disclosure_subject s WHERE s.disclosure_seq = d.seq) "
-    "IS coalesce(json_array_length(e.leaf, '$.body.subjects.identified'), 0) "
-    "AND NOT EXISTS (SELECT 1 FROM disclosure_subject s WHERE s.disclosure_seq = d.seq "
-    "AND s.commitment IS NOT CASE WHEN typeof(s.position) = 'integer' AND s.position >= 0 "
-    "THEN json_extract(e.leaf, '$.body.subjects.identified[' || s.position || '].commitment') END)"
+    "coalesce(json_extract(e.leaf, '$.body.subjects.identified'), '[]') IS "
+    "(SELECT CASE WHEN d.subject_count IS coalesce(d.group_count, count(*)) AND (count(*) = 0 OR "
+    "(min(s.position) = 0 AND max(s.position) = count(*) - 1 AND sum(typeof(s.position) = 'integer') = count(*))) "
+    "THEN '[' || coalesce(group_concat('{\"commitment\":' || json_quote(s.commitment) || '}', ','), '') || ']' END "
+    "FROM (SELECT position, commitment FROM disclosure_subject WHERE disclosure_seq = d.seq ORDER BY position) s)"
 )
+SUBJECT_COLUMNS = ("disclosure_seq", "position", "commitment")
 
 
 def disclosure_columns(conn: sqlite3.Connection) -> list[str]:
     return [row[1] for row in conn.execute("PRAGMA table_info(disclosure)")]
 
 
-def recorded_disclosure_mismatches(conn: sqlite3.Connection, bound: int) -> tuple[int | None, int]:
-    """Disclosure rows at version 1 (and their subject rows) that differ from the leaf of their
+def _range(column: str, low: int | None, high: int | None) -> tuple[str, tuple]:
+    """(low, high] on a column; an open bound (None) takes every value beyond, numbers or not."""
+    terms, args = [], []
+    if low is not None:
+        terms.append(f"{column} > ?")
+        args.append(low)
+    if high is not None:
+        terms.append(f"{column} <= ?")
+        args.append(high)
+    return (" AND ".join(terms) or "1"), tuple(args)
+
+
+def recorded_disclosure_mismatches(conn: sqlite3.Connection, bound: int, low: int | None = None,
+                                   high: int | None = None) -> tuple[int | None, int]:
+    """Disclosure rows at version 1 with seq in (low, high] that differ from the leaf of their
     entry, or whose entry is not a readable disclosure.recorded entry: (smallest seq, count)."""
-    checks = " AND ".join(f"({DISCLOSURE_FROM_LEAF[c]})" for c in DISCLOSURE_FROM_LEAF)
-    sql = (
-        "SELECT min(d.seq), count(*) FROM disclosure d LEFT JOIN entry e ON e.seq = d.seq AND e.seq <= ? "
-        "WHERE d.version = 1 AND NOT CASE WHEN e.seq IS NOT NULL AND json_valid(e.leaf) THEN "
-        f"json_extract(e.leaf, '$.kind') IS 'disclosure.recorded' AND {checks} AND {_SUBJECTS_FROM_LEAF} "
-        "ELSE 0 END"
-    )
-    low, count = conn.execute(sql, (bound,)).fetchone()
-    return low, count
+    where, args = _range("d.seq", low, high)
+    for guarded in (False, True):
+        sql = (
+            "SELECT min(d.seq), count(*) FROM disclosure d LEFT JOIN entry e ON e.seq = d.seq AND e.seq <= ? "
+            f"WHERE {where} AND d.version = 1 AND NOT {_disclosure_check(guarded)}"
+        )
+        try:
+            return tuple(conn.execute(sql, (bound, *args)).fetchone())
+        except sqlite3.OperationalError as exc:
+            if guarded or "JSON cannot hold BLOB values" not in str(exc):
+                raise
+    raise AssertionError("unreachable")
 
 
-def orphan_subject_rows(conn: sqlite3.Connection) -> tuple[object, int]:
-    """disclosure_subject rows of a disclosure that does not exist: (smallest disclosure_seq, count)."""
-    return conn.execute(
+def orphan_subject_rows(conn: sqlite3.Connection, low: int | None = None,
+                        high: int | None = None) -> tuple[object, int]:
+    """disclosure_subject rows, with disclosure_seq in (low, high], of a disclosure that does not
+    exist: (smallest disclosure_seq, count)."""
+    where, args = _range("s.disclosure_seq", low, high)
+    return tuple(conn.execute(
         "SELECT min(s.disclosure_seq), count(*) FROM disclosure_subject s "
-        "WHERE NOT EXISTS (SELECT 1 FROM disclosure d WHERE d.seq = s.disclosure_seq)").fetchone()
+        f"WHERE {where} AND NOT EXISTS (SELECT 1 FROM disclosure d WHERE d.seq = s.disclosure_seq)", args).fetchone())
 
 
 def disclosure_count(conn: sqlite3.Connection) -> int:
@@ -262,17 +273,34 @@ def primary_key(conn: sqlite3.Connection, table: str) -> list[str]:
     return [name for _, name in info]
 
 
-def table_rows(conn: sqlite3.Connection, table: str, column: str | None = None,
-               among: Iterable[int] | None = None) -> tuple[list[str], list[tuple]]:
-    """(column names, rows) of a query table, all of it or the rows whose `column` is in `among`."""
-    cursor = conn.execute(f"SELECT * FROM {table} LIMIT 0")
-    names = [d[0] for d in cursor.description]
+def erasure_claims(conn: sqlite3.Connection, commitments: Iterable[str]) -> dict[str, object]:
+    """commitment -> erasure_seq, as the erased_commitment query table claims."""
+    wanted = json.dumps(sorted({c for c in commitments if isinstance(c, str)}))
+    return dict(conn.execute(
+        "SELECT commitment, erasure_seq FROM erased_commitment WHERE commitment IN (SELECT value FROM json_each(?))",
+        (wanted,)).fetchall())
+
+
+def column_names(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description]
+
+
+def ordered_rows(conn: sqlite3.Connection, table: str, key: list[str], column: str | None = None,
+                 among: Iterable[int] | None = None, batch: int = 5000) -> Iterator[tuple]:
+    """The rows of a query table in primary-key order: all of them, or those whose `column` is in `among`."""
+    order = ", ".join(key)
     if column is None:
-        return names, conn.execute(f"SELECT * FROM {table}").fetchall()
-    wanted = sorted(set(among or ()))
-    rows: list[tuple] = []
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i:i + 500]
-        rows.extend(conn.execute(
-            f"SELECT * FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk).fetchall())
-    return names, rows
+        cursor = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
+    else:
+        wanted = json.dumps(sorted({s for s in among or () if isinstance(s, int)}))
+        cursor = conn.execute(
+            f"SELECT * FROM {table} WHERE {column} IN (SELECT value FROM json_each(?)) ORDER BY {order}", (wanted,))
+    while True:
+        rows = cursor.fetchmany(batch)
+        if not rows:
+            return
+        yield from rows
+
+
+def row_of(conn: sqlite3.Connection, table: str, column: str, value: object) -> tuple | None:
+    return conn.execute(f"SELECT * FROM {table} WHERE {column} = ?", (value,)).fetchone()
