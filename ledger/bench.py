@@ -105,8 +105,39 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _percentiles(latencies: list[float]) -> tuple[float, float]:
+    ordered = sorted(latencies)
+    return statistics.median(ordered) * 1000, ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000
+
+
+def _bench_proofs(service: LedgerService, results: dict, key: str, count: int = 200, seed: int = 11) -> None:
+    """Inclusion and consistency proof generation at the ledger's full size (random seqs and
+    first sizes), each proof checked once outside the timing."""
+    from .chain import merkle
+    rng = random.Random(seed)
+    size = service.store.size()
+    root = bytes.fromhex(service.root_at(size))
+    for name in ("inclusion", "consistency"):
+        latencies = []
+        for _ in range(count):
+            point = rng.randrange(1, size + 1)
+            t0 = time.perf_counter()
+            proof = service.inclusion_proof(point) if name == "inclusion" else service.consistency_proof(point)
+            latencies.append(time.perf_counter() - t0)
+            if name == "inclusion":
+                merkle.verify_inclusion(point - 1, size, bytes.fromhex(proof["leaf_hash"]),
+                                        [bytes.fromhex(h) for h in proof["audit_path"]], root)
+            else:
+                merkle.verify_consistency(point, size, bytes.fromhex(proof["first_root"]), root,
+                                          [bytes.fromhex(h) for h in proof["path"]])
+        p50, p99 = _percentiles(latencies)
+        results.update({f"{name}_proof{key}_p50_ms": round(p50, 3), f"{name}_proof{key}_p99_ms": round(p99, 3)})
+        label = {"inclusion": "inclusion proof", "consistency": "consist. proof"}[name]
+        _say(f"{label:<16} {size:>9,} entries, {count} random proofs at full size: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+
+
 def run_bench(entries: int = 100_000, verify_sizes: list[int] | None = None, out: str | None = None,
-              appends: int = 300) -> int:
+              appends: int = 300, proofs_on: list[str] | None = None) -> int:
     results: dict[str, object] = {"entries": entries}
     with tempfile.TemporaryDirectory(prefix="disclosure-ledger-bench-") as folder:
         path = Path(folder) / "bench.db"
@@ -136,6 +167,7 @@ def run_bench(entries: int = 100_000, verify_sizes: list[int] | None = None, out
         elapsed = time.perf_counter() - started
         results["verify_entries_per_s"] = round(size / elapsed)
         _say(f"verify           {size:>9,} entries in {elapsed:6.2f} s      = {size / elapsed:>9,.0f} entries/s  ({'intact' if report.ok else 'NOT intact'})")
+        _bench_proofs(service, results, "")
         service.close()
         results["bytes_per_entry"] = round(path.stat().st_size / size)
         _say(f"file size        {path.stat().st_size / 1e6:9.1f} MB = {path.stat().st_size / size:,.0f} bytes/entry")
@@ -155,7 +187,14 @@ def run_bench(entries: int = 100_000, verify_sizes: list[int] | None = None, out
             elapsed = time.perf_counter() - started
             results[f"verify_{extra}_entries_per_s"] = round(size / elapsed)
             _say(f"verify           {size:>9,} entries in {elapsed:6.2f} s      = {size / elapsed:>9,.0f} entries/s  ({'intact' if report.ok else 'NOT intact'})")
+            _bench_proofs(vservice, results, f"_{extra}")
             vservice.close()
+    for ledger in proofs_on or ():
+        pservice = LedgerService.open(Path(ledger), operator="bench", clock=_clock)
+        try:
+            _bench_proofs(pservice, results, f"_{Path(ledger).name}")
+        finally:
+            pservice.close()
     results["peak_memory_mb"] = round(_peak_mb(), 1)
     _say(f"peak memory      {_peak_mb():9.1f} MB")
     if out:

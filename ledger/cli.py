@@ -450,13 +450,25 @@ def cmd_rebuild(args, service: LedgerService) -> int:
 
 def cmd_bench(args, service: LedgerService | None) -> int:
     from .bench import run_bench
-    return run_bench(entries=args.entries, verify_sizes=args.verify, out=args.out)
+    return run_bench(entries=args.entries, verify_sizes=args.verify, out=args.out, proofs_on=args.proofs_on)
 
 
 def cmd_tui(args, service: LedgerService | None) -> int:
     if args.open_app is None:
         raise UsageError("the terminal app is not part of this installation; use the commands (see --help)")
     return args.open_app(args.db_path)
+
+
+# ---- proof: RFC 9162 inclusion and consistency proofs --------------------------------------------
+
+def cmd_proof_inclusion(args, service: LedgerService) -> int:
+    _out(json.dumps(service.inclusion_proof(args.seq, args.size), indent=2))
+    return EXIT_OK
+
+
+def cmd_proof_consistency(args, service: LedgerService) -> int:
+    _out(json.dumps(service.consistency_proof(args.from_size, args.to_size), indent=2))
+    return EXIT_OK
 
 
 # ---- vendor: the contractor register and its assessments (APPI Art. 25) --------------------------
@@ -1089,9 +1101,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("verify", "Check every hash, chain link, query table and vault value; exit 1 if anything is wrong.", cmd_verify)
     p.add_argument("--json", action="store_true")
     command("rebuild", "Rebuild the query tables from the entries.", cmd_rebuild)
-    p = command("bench", "Measure import, append and verify speed on a temporary ledger.", cmd_bench, opens="none")
+    p = command("bench", "Measure import, append, verify and proof speed on a temporary ledger.", cmd_bench, opens="none")
     p.add_argument("--entries", type=int, default=100_000, help="disclosures to import (default 100000)")
     p.add_argument("--verify", type=int, action="append", metavar="N", help="also verify a ledger of N entries (repeat)")
+    p.add_argument("--proofs-on", action="append", metavar="LEDGER",
+                   help="also time proof generation on an existing ledger file (repeat)")
     p.add_argument("--out", metavar="FILE.json")
     command("tui", "Open the terminal app (the default with no command).", cmd_tui, opens="none")
 
@@ -1146,6 +1160,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--within", type=int, metavar="DAYS", help="horizon in days (default: expiring_within_days "
                    "in data/checklist.toml)")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    proof = sub.add_parser(
+        "proof", help="RFC 9162 Merkle proofs: that an entry is in the ledger, that an older ledger is a prefix of it.",
+        description="RFC 9162 Merkle proofs over the entries, printed as JSON (hashes in lowercase hex).")
+    proof_sub = proof.add_subparsers(dest="proof_command", metavar="KIND", parser_class=_Parser, required=True)
+    p = command("inclusion", "Prove that entry SEQ is in the ledger (at size M, default: its current size), "
+                "without revealing the other entries.", cmd_proof_inclusion, parent=proof_sub)
+    p.add_argument("--seq", type=int, required=True, metavar="N", help="the entry to prove")
+    p.add_argument("--size", type=int, metavar="M", help="the tree size to prove it in (default: the ledger's size)")
+    p = command("consistency", "Prove that the ledger at size M is a prefix of the ledger at size N "
+                "(default: its current size): nothing was rewritten or removed.", cmd_proof_consistency, parent=proof_sub)
+    p.add_argument("--from", dest="from_size", type=int, required=True, metavar="M", help="the older size")
+    p.add_argument("--to", dest="to_size", type=int, metavar="N", help="the newer size (default: the ledger's size)")
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import getpass
 import hashlib
 import json
@@ -50,7 +51,8 @@ from .rules.disclosure import (
     retention,
     statutory_reason,
 )
-from .storage import queries
+from .chain import merkle
+from .storage import queries, tree
 from .storage.db import Store, WriteTransaction
 from .rules.register import CONTRACTOR_KINDS, AssessmentFacts, check_register, status
 from .vault import Sealer, commitments_in
@@ -859,8 +861,54 @@ class LedgerService:
             attention=tuple(self.vendor_due()),
             retention_ending=tuple(_summary(row, name) for row, name in ending))
 
+    # ---- proofs (RFC 9162 section 2.1) ----------------------------------------------------
+    def _tree_size(self, field: str, value: object, *, low: int, size: int | None = None) -> int:
+        """An integer size or seq in [low, size] (size: the ledger's), or a ValidationError naming it."""
+        current = self.store.size() if size is None else size
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(field, f"must be a whole number, not {value!r}"[:120])
+        if not low <= value <= current:
+            whole = "the ledger has" if size is None else "the tree size asked is"
+            raise ValidationError(field, f"must be between {low} and {current} ({whole} {current} entries), not {value}")
+        return value
+
+    def root_at(self, size: int) -> str:
+        """The RFC 9162 root (lowercase hex) of the ledger's first `size` entries."""
+        size = self._tree_size("size", size, low=0)
+        return tree.root_at(self.store.conn, size).hex()
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> dict:
+        """Proof that entry `seq` is leaf seq - 1 of the tree of the first `size` entries
+        (default: all). Checked by ledger.chain.merkle.verify_inclusion against `root`."""
+        size = self._tree_size("size", self.store.size() if size is None else size, low=1)
+        seq = self._tree_size("seq", seq, low=1, size=size)
+        entry = self.store.entry(seq)
+        if entry is None:
+            raise NotFoundError(f"no entry {seq}; the ledger has {self.store.size()} entries")
+        nodes = tree.SubtreeRoots(self.store.conn, size)
+        path = merkle.inclusion_proof(seq - 1, size, nodes)
+        return {
+            "seq": seq, "leaf_index": seq - 1, "tree_size": size,
+            "leaf": base64.b64encode(entry.leaf).decode("ascii"), "leaf_hash": entry.leaf_hash.hex(),
+            "audit_path": [h.hex() for h in path], "root": nodes(0, size).hex(),
+            "checkpoint": None,
+        }
+
+    def consistency_proof(self, first_size: int, second_size: int | None = None) -> dict:
+        """Proof that the tree of the first `first_size` entries is a prefix of the tree of the
+        first `second_size` (default: all). Checked by ledger.chain.merkle.verify_consistency."""
+        second = self._tree_size("second_size", self.store.size() if second_size is None else second_size, low=1)
+        first = self._tree_size("first_size", first_size, low=1, size=second)
+        nodes = tree.SubtreeRoots(self.store.conn, second)
+        path = merkle.consistency_proof(first, second, nodes)
+        return {
+            "first_size": first, "second_size": second,
+            "first_root": nodes(0, first).hex(), "second_root": nodes(0, second).hex(),
+            "path": [h.hex() for h in path],
+        }
+
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Re-derive every query table from the entries, in one transaction."""
+        """Re-derive every query table and the stored Merkle tree nodes from the entries, in one transaction."""
         from .verify import rebuild_projections
         return rebuild_projections(self.store, progress=progress)
 

@@ -15,6 +15,7 @@ Three passes over one snapshot of the file (ledger/FORMAT.md section 7 says what
 from __future__ import annotations
 
 import binascii
+import bisect
 import hashlib
 import heapq
 import json
@@ -29,7 +30,7 @@ from typing import Callable, Iterable, Iterator
 from .chain.encoding import FORMAT_VERSION, ZERO_HASH_HEX, canonical_json
 from .chain.merkle import RootBuilder
 from .errors import IntegrityError
-from .storage import checks
+from .storage import checks, tree
 from .storage.db import MIGRATIONS, Store, _split_sql
 from .storage.projection import ENTRY_KINDS, PROJECTION_TABLE_NAMES, clear_projections, project, project_many
 from .vault import commitments_in
@@ -172,6 +173,7 @@ def verify_ledger(store: Store, progress: Progress | None = None) -> VerifyRepor
             raise content.error
         report.size = chain.builder.size
         report.root = chain.builder.root().hex()
+        _check_nodes(content_conn, chain, report)
         _check_content(content_conn, bound, chain, content, report)
         _check_vault(content_conn, chain, content, report)
     finally:
@@ -190,7 +192,8 @@ class _ChainPass:
         self.bound = bound
         self.report = report
         self.progress = progress
-        self.builder = RootBuilder()
+        self.nodes: list[tuple[int, int, bytes]] = []  # the tree nodes proofs read, recomputed
+        self.builder = RootBuilder(on_node=lambda *node: self.nodes.append(node), min_level=tree.NODE_MIN_LEVEL)
         self.recorded = 0                          # entries of kind disclosure.recorded
         self.others: list[tuple[int, dict]] = []   # the other entries, decoded, in seq order
         self.unreadable: set[int] = set()          # entries not read as a record of a known kind
@@ -413,6 +416,41 @@ class _ChainPass:
             self.unheld.add(seq, f"the vault holds a value for entry {seq} that the entry does not commit to")
         for digest in sorted(in_leaf - held):
             self.missing.append((digest, seq))
+
+
+# ---- the stored tree nodes -------------------------------------------------------------------
+
+def _check_nodes(conn: sqlite3.Connection, chain: _ChainPass, report: VerifyReport) -> None:
+    """Every stored Merkle node equals the one recomputed by the chain pass, and none is missing
+    or extra. A node over an entry already reported (or after a gap) is not told again."""
+    stored = tree.stored_nodes(conn)
+    if stored is None or chain.gaps:
+        return
+    bad_seqs = sorted({p.seq for p in report.problems if isinstance(p.seq, int)})
+
+    def explained(level: int, idx: int) -> bool:
+        low, high = tree.node_range(level, idx)
+        i = bisect.bisect_left(bad_seqs, low)
+        return i < len(bad_seqs) and bad_seqs[i] <= high
+
+    wrong, missing, extra = _Tally(), _Tally(), _Tally()
+    for level, idx, digest in chain.nodes:
+        have = stored.pop((level, idx), None)
+        low, high = tree.node_range(level, idx)
+        if have is None:
+            missing.add(high, f"the Merkle tree nodes that proofs read are missing from entry {high}: "
+                              "`disclosure-ledger rebuild` recomputes them")
+        elif have != digest and not explained(level, idx):
+            wrong.add(high, f"the stored Merkle tree node over entries {low}-{high} does not match the entries: "
+                            "it was changed outside the ledger, and proofs that use it would be wrong "
+                            "(`disclosure-ledger rebuild` recomputes it)")
+    for level, idx in stored:
+        low, high = tree.node_range(level, idx)
+        extra.add(min(high, chain.builder.size) or None,
+                  f"the file holds a Merkle tree node over entries {low}-{high} that the ledger does not have: "
+                  "it was added outside the ledger (`disclosure-ledger rebuild` removes it)")
+    for tally in (wrong, missing, extra):
+        tally.tell(report)
 
 
 # ---- 2. the content pass (background thread) --------------------------------------------------
@@ -767,12 +805,17 @@ def _check_vault(conn: sqlite3.Connection, chain: _ChainPass, content: _ContentP
 # ---- rebuild ---------------------------------------------------------------------------------
 
 def rebuild_projections(store: Store, progress: Progress | None = None) -> int:
-    """Clear the query tables and project every entry again, in one transaction."""
+    """Clear the query tables and the Merkle tree nodes and derive them from every entry again,
+    in one transaction."""
     total = store.size()
     with store.transaction():
         clear_projections(store.conn)
+        tree.clear_nodes(store.conn)
+        builder, flush_nodes = tree.node_builder(store.conn)
         batch: list[tuple[int, dict]] = []
-        for seq, leaf, _ in store.iter_entries():
+        hashes: list[bytes] = []
+        for seq, leaf, stored_hash in store.iter_entries():
+            hashes.append(bytes(stored_hash))
             try:
                 decoded = json.loads(leaf)
                 if not isinstance(decoded, dict):
@@ -783,10 +826,16 @@ def rebuild_projections(store: Store, progress: Progress | None = None) -> int:
                     "cannot be rebuilt; nothing was changed (`disclosure-ledger verify` lists what is wrong)"
                 ) from None
             batch.append((seq, decoded))
+            if len(hashes) == 4096:
+                builder.extend(hashes)
+                hashes.clear()
+                flush_nodes()
             if len(batch) == 5000:
                 project_many(store.conn, batch)
                 batch.clear()
                 if progress is not None:
                     progress(seq, total)
         project_many(store.conn, batch)
+        builder.extend(hashes)
+        flush_nodes()
     return total

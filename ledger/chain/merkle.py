@@ -54,13 +54,21 @@ class RootBuilder:
 
     Keeps one hash per set bit of the size (the perfect subtrees of the
     right edge), so memory is O(log n) however many leaves are pushed.
+
+
+    ``on_node(level, index, hash)``, if given, is called for every perfect aligned subtree of
+    ``2**level >= 2**min_level`` leaves as it completes (leaves ``[index * 2**level,
+    (index + 1) * 2**level)``): the nodes a storage layer keeps, at no extra hashing.
     """
 
-    __slots__ = ("_size", "_stack")
+    __slots__ = ("_size", "_stack", "_on_node", "_min_level")
 
-    def __init__(self) -> None:
+    def __init__(self, on_node: Callable[[int, int, bytes], None] | None = None,
+                 min_level: int = 0) -> None:
         self._size = 0
         self._stack: list[bytes] = []
+        self._on_node = on_node
+        self._min_level = min_level
 
     @property
     def size(self) -> int:
@@ -74,10 +82,17 @@ class RootBuilder:
         # Each trailing 1 bit of the old size is a perfect subtree that the
         # new leaf completes into one twice as large.
         n = self._size
+        level = 0
+        on_node = self._on_node
+        if on_node is not None and self._min_level == 0:
+            on_node(0, n, stack[-1])
         while n & 1:
             right = stack.pop()
             stack[-1] = node_hash(stack[-1], right)
             n >>= 1
+            level += 1
+            if on_node is not None and level >= self._min_level:
+                on_node(level, ((self._size + 1) >> level) - 1, stack[-1])
         self._size += 1
 
     def extend(self, leaf_hashes: Sequence[bytes]) -> None:
@@ -103,9 +118,18 @@ class RootBuilder:
                 start += 1
                 continue
             level = hashes[start:start + width]
+            on_node, min_level, height = self._on_node, self._min_level, 0
+            if on_node is not None and min_level == 0:
+                for i, h in enumerate(level):  # width >= 2 here: the leaves are not the top
+                    on_node(0, self._size + i, h)
             while len(level) > 1:
                 pairs = iter(level)
                 level = [sha256(prefix + a + b).digest() for a, b in zip(pairs, pairs)]
+                height += 1
+                if on_node is not None and height >= min_level and len(level) > 1:
+                    base = self._size >> height
+                    for i, h in enumerate(level):
+                        on_node(height, base + i, h)
             self._push_subtree(level[0], width)
             start += width
 
@@ -114,10 +138,18 @@ class RootBuilder:
         stack = self._stack
         stack.append(subtree_root)
         n = self._size // width
+        level = width.bit_length() - 1
+        on_node, min_level = self._on_node, self._min_level
+        if on_node is not None and level >= min_level:
+            on_node(level, n, subtree_root)
+        end = self._size + width
         while n & 1:
             right = stack.pop()
             stack[-1] = node_hash(stack[-1], right)
             n >>= 1
+            level += 1
+            if on_node is not None and level >= min_level:
+                on_node(level, (end >> level) - 1, stack[-1])
         self._size += width
 
     def root(self) -> bytes:

@@ -20,6 +20,7 @@ from sqlmodel import Session, create_engine
 from ..chain.encoding import FORMAT_VERSION, ZERO_HASH_HEX, canonical_json
 from ..errors import LedgerFileError
 from .projection import project_many
+from .tree import ensure_table, write_nodes
 
 # PRAGMA application_id marks a file as a Disclosure Ledger ("DLGR").
 APPLICATION_ID = 0x444C4752
@@ -176,6 +177,11 @@ class Store:
             )
         if version < SCHEMA_VERSION:
             self._migrate()
+        else:
+            try:
+                ensure_table(self.conn, _node_table_ddl())
+            except sqlite3.OperationalError:
+                pass  # a read-only file: proofs recompute the missing nodes
 
     def _migrate(self) -> None:
         """Apply the versioned SQL files not yet applied, each in its own transaction."""
@@ -316,7 +322,9 @@ class WriteTransaction:
             appended.append((seq, leaf_value, digest))
             self.size = seq
             self.last_hash_hex = digest.hex()
+        old_size = entry_rows[0][0] - 1 if entry_rows else self.size
         self.conn.executemany("INSERT INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", entry_rows)
+        write_nodes(self.conn, old_size, [row[2] for row in entry_rows])
         if vault_rows:
             self.conn.executemany(
                 "INSERT INTO vault (entry_seq, commitment, field, salt, value) VALUES (?, ?, ?, ?, ?)",
@@ -339,6 +347,12 @@ class WriteTransaction:
                 "DELETE FROM vault WHERE entry_seq = ? AND commitment = ?", (entry_seq, digest)
             ).rowcount
         return removed
+
+
+def _node_table_ddl() -> list[str]:
+    """The statements of the migrations that create the Merkle node table."""
+    return [statement for _, sql in MIGRATIONS for statement in _split_sql(sql)
+            if "CREATE TABLE merkle_node" in statement]
 
 
 def _split_sql(script: str) -> list[str]:

@@ -22,6 +22,16 @@ BEGIN
     SELECT RAISE(ABORT, 'the ledger is append-only: a new entry must take the next seq');
 END;
 
+-- The Merkle tree (RFC 9162) over the leaf hashes: the root of every complete aligned subtree of
+-- 2^level leaves [idx * 2^level, (idx + 1) * 2^level), level >= 8, written with the entry that
+-- completes it; rebuilt by `disclosure-ledger rebuild`, checked by `verify`. Proofs read them.
+CREATE TABLE merkle_node (
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hash BLOB NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+
 -- Projections: rebuilt from the entries by `disclosure-ledger rebuild`, checked by `verify`.
 CREATE TABLE party (
     party_id TEXT PRIMARY KEY,
