@@ -70,6 +70,8 @@ class RecordScreen(Screen):
         Binding("ctrl+g", "first_error", "Go to error", tooltip="Move to the first field with a problem"),
         Binding("ctrl+n", "clear_form", "Clear form", tooltip="Empty every field and start again"),
         Binding("q", "quit_guarded", "Quit", tooltip="Quit; asks again while the form holds unsaved input"),
+        Binding("escape", "leave_field", "Leave the field", show=False,
+                tooltip="Take the focus off the field, so the one-key commands (q, d, l, ...) work again"),
     ]
     DEFAULT_CSS = """
     RecordScreen #record-form { height: 1fr; padding: 0 1; }
@@ -641,6 +643,10 @@ class RecordScreen(Screen):
         self.notify(f"Disclosure recorded{forced} as entry {seq}. It cannot be edited: correct or void it "
                     "from the ledger browser (key l).", title=f"Entry {seq} appended", timeout=8)
         await self.action_clear_form()
+
+    def action_leave_field(self) -> None:
+        """Escape: no field has the focus, so q, d, l, ... are commands again, not typed text."""
+        self.set_focus(None)
 
     def action_quit_guarded(self) -> None:
         """q quits, but a half-filled form is not thrown away on one stray key."""
