@@ -48,6 +48,8 @@ OUTCOME_STYLES = {"approved": "bold green", "conditional": "bold yellow", "rejec
 
 #: The register table's columns, the most telling first (at 80 columns the rest scroll).
 TABLE_COLUMNS = ("Name", "Status", "Valid until", "Contract ends", "Assessed", "Outcome", "Kind", "ID")
+# Fixed widths: the table looks the same however far its rows have been measured.
+COLUMN_WIDTHS = (24, 13, 11, 13, 10, 11, 13, 22)
 
 #: The latest disclosures the detail lists; received ones are counted up to COUNT_CAP.
 SHOWN_DISCLOSURES = 5
@@ -356,7 +358,8 @@ class ContractorsScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#contractors-table", DataTable)
-        table.add_columns(*TABLE_COLUMNS)
+        for label, width in zip(TABLE_COLUMNS, COLUMN_WIDTHS):
+            table.add_column(label, width=width)
 
     def on_screen_resume(self) -> None:
         self.action_refresh()
