@@ -394,7 +394,8 @@ class ContractorsScreen(Screen):
             a = vendor.latest_assessment
             ends = contract_ends(vendor)
             ended = ends[:4].isdigit() and date.fromisoformat(ends) < data.today
-            name = vendor.party.name if len(vendor.party.name) <= 26 else vendor.party.name[:25] + "…"
+            fits = COLUMN_WIDTHS[0]  # a longer name ends in "…" inside its column, not cut at its edge
+            name = vendor.party.name if len(vendor.party.name) <= fits else vendor.party.name[:fits - 1] + "…"
             table.add_row(
                 name, badge(vendor.status),
                 Text(a.valid_until, style="red" if date.fromisoformat(a.valid_until) < data.today else "")
