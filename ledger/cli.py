@@ -215,16 +215,8 @@ def cmd_correct(args, service: LedgerService) -> int:
     for key, value in _pairs("set", args.set).items():
         if key in ("subjects", "data_items"):
             changes[key] = _items([value]) if key == "data_items" else [s.strip() for s in value.split(";") if s.strip()]
-        elif key.startswith("evidence.") or key.startswith("route_evidence."):
-            group, _, name = key.partition(".")
-            changes.setdefault(group, {})[name] = value  # type: ignore[index]
-        else:
+        else:  # `evidence.X` keys go as they are: the service keeps the other evidence fields
             changes[key] = value
-    if "evidence" in changes or "route_evidence" in changes:
-        current = service.disclosure(args.seq)
-        for group, existing in (("evidence", current.evidence), ("route_evidence", current.route_evidence)):
-            if group in changes:
-                changes[group] = {**existing, **changes[group]}  # type: ignore[dict-item]
     seq = service.correct_disclosure(args.seq, changes, args.reason)
     _out(f"Recorded correction entry {seq} of disclosure {args.seq} ({', '.join(sorted(changes))})")
     return EXIT_OK
