@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import os
+import getpass
 import sqlite3
 import sys
 import textwrap
@@ -18,6 +19,7 @@ from . import __version__
 from . import validate as v
 from .domain import DisclosureFilter, DisclosureSummary
 from .errors import LedgerError, ValidationError, ValidationErrors
+from .keys import KEYS_ENV, PASSPHRASE_ENV, passphrase_from_environment
 from .paths import DB_ENV, default_ledger_path
 from .rules import assessment as assessing
 from .rules.disclosure import GateRefused
@@ -415,23 +417,154 @@ def cmd_import(args, service: LedgerService) -> int:
 
 
 def cmd_verify(args, service: LedgerService) -> int:
+    against = None
+    if args.against is not None:
+        against = _read_text_file(args.against, "checkpoint file")
     progress = None
     if not args.json and sys.stderr.isatty():
         progress = lambda done, total: print(f"\r  verified {done:,} of {total:,} entries", end="", file=sys.stderr)
-    report = service.verify(progress=progress)
+    report = service.verify(progress=progress, against=against, against_source=args.against or "",
+                            trusted_keys=args.key or ())
     if progress is not None:
         print(file=sys.stderr)
     if args.json:
         _out(json.dumps(report.as_dict(), indent=2))
-    elif report.ok:
-        _out(f"Intact: {report.size:,} entries, every hash, link and query table checks out.")
+        return EXIT_OK if report.ok else EXIT_INTEGRITY
+    checked = f"; {report.checkpoints_checked} stored checkpoint(s) check out" if report.checkpoints_checked else ""
+    if report.ok:
+        _out(f"Intact: {report.size:,} entries, every hash, link and query table checks out{checked}.")
+        if report.against is not None:
+            _out(f"It still holds the {report.against['size']:,} entries signed in {args.against}, unchanged.")
         _out(f"root {report.root}")
     else:
-        _out(f"NOT intact: {len(report.problems)} problem(s); the first bad entry is {report.first_bad_seq}.")
+        first = f"the first bad entry is {report.first_bad_seq}" if report.first_bad_seq else "see below"
+        _out(f"NOT intact: {len(report.problems)} problem(s); {first}.")
         for p in report.problems:
             _out(f"  - {p.what}")
+            for note in p.evidence:
+                _out(textwrap.indent(note.rstrip("\n"), "      | "))
         _out(f"({report.size:,} entries read; root of what is there: {report.root})")
     return EXIT_OK if report.ok else EXIT_INTEGRITY
+
+
+def _read_text_file(path: str, what: str, limit: int = 1 << 20) -> str:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise UsageError(f"{path}: the {what} cannot be read ({exc.strerror})") from None
+    if len(raw) > limit:
+        raise UsageError(f"{path}: the {what} is larger than {limit:,} bytes; it is not a checkpoint note")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: the {what} is not UTF-8 text") from None
+
+
+# ---- key and checkpoint: signed C2SP checkpoints ------------------------------------------------
+
+def _ask_passphrase() -> bytes | None:
+    """The signing key's passphrase: from the environment, else typed at a terminal."""
+    from_env = passphrase_from_environment()
+    if from_env is not None or not _stdin_is_terminal():
+        return from_env
+    return getpass.getpass("Passphrase of the signing key: ").encode("utf-8") or None
+
+
+def _new_passphrase(args) -> bytes | None:
+    if not args.passphrase:
+        return None
+    from_env = passphrase_from_environment()
+    if from_env is not None:
+        return from_env
+    if not _stdin_is_terminal():
+        raise UsageError(f"--passphrase: type it at a terminal, or set {PASSPHRASE_ENV}")
+    first = getpass.getpass("New passphrase for the signing key: ")
+    if getpass.getpass("The same passphrase again: ") != first:
+        raise UsageError("passphrase: the two passphrases differ; no key was made")
+    return first.encode("utf-8")
+
+
+def _print_key(service: LedgerService, key) -> None:
+    _out(key.verifier_key)
+    print(f"  key id {key.key_id}, made {key.created_at} by {key.created_by}; private key in "
+          f"{service.keys.path_for(service.ledger_id(), key.key_id)} (keep it and back it up; never share it)",
+          file=sys.stderr)
+
+
+def cmd_key_init(args, service: LedgerService) -> int:
+    key = service.create_signing_key(_new_passphrase(args))
+    print("Made the ledger's signing key. Give this verifier key to your auditor:", file=sys.stderr)
+    _print_key(service, key)
+    return EXIT_OK
+
+
+def cmd_key_rotate(args, service: LedgerService) -> int:
+    key = service.create_signing_key(_new_passphrase(args), rotate=True)
+    print("Made a new signing key; checkpoints signed before still verify with the old verifier key. "
+          "Give this new verifier key to your auditor:", file=sys.stderr)
+    _print_key(service, key)
+    return EXIT_OK
+
+
+def cmd_key_show(args, service: LedgerService) -> int:
+    keys = service.signing_keys()
+    if not keys:
+        raise UsageError("this ledger has no signing key yet; make one with `disclosure-ledger key init`")
+    if args.all:
+        for key in keys:
+            _out(f"{key.verifier_key}  {'current' if key.current else 'retired'}  made {key.created_at}")
+        return EXIT_OK
+    _print_key(service, keys[-1])
+    return EXIT_OK
+
+
+def cmd_checkpoint(args, service: LedgerService) -> int:
+    checkpoint = service.make_checkpoint("manual")
+    print(f"checkpoint #{checkpoint.id}: {checkpoint.size:,} entries, made {checkpoint.made_at}", file=sys.stderr)
+    _out(checkpoint.note.rstrip("\n"))
+    return EXIT_OK
+
+
+def cmd_checkpoint_export(args, service: LedgerService) -> int:
+    checkpoint = service.make_checkpoint("export") if service.can_sign() else service.latest_checkpoint()
+    if checkpoint is None:
+        raise UsageError("there is no checkpoint to export; make a signing key with `key init`, then `checkpoint`")
+    if checkpoint.size < service.store.size():
+        print(f"note: the signing key is locked, so the latest checkpoint ({checkpoint.size:,} of "
+              f"{service.store.size():,} entries) was exported", file=sys.stderr)
+    _write_atomically(Path(args.out), checkpoint.note.encode("utf-8"))
+    service.record_checkpoint_export(checkpoint, str(Path(args.out).resolve()))
+    _out(f"Wrote checkpoint #{checkpoint.id} ({checkpoint.size:,} entries) to {args.out}. Hand it to your auditor "
+         "with the verifier key (`key show`); `verify --against` checks the ledger against it.")
+    return EXIT_OK
+
+
+def cmd_checkpoint_list(args, service: LedgerService) -> int:
+    rows = [[str(c.id), f"{c.size:,}", c.made_at, c.reason, c.key_id, c.root[:16]] for c in service.checkpoints()]
+    if args.json:
+        _out(json.dumps([asdict(c) for c in service.checkpoints()], indent=2))
+    elif rows:
+        _print_table(rows, ["#", "entries", "made at", "reason", "key", "root"])
+    else:
+        _out("No checkpoints yet.")
+    return EXIT_OK
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write a new file whole or not at all: a temporary file beside it, then a rename."""
+    if path.is_dir():
+        raise UsageError(f"--out {path}: is a folder; give a file name")
+    temporary = path.with_name(f".{path.name}.part")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise UsageError(f"--out {path}: cannot be written ({exc.strerror})") from None
 
 
 def cmd_rebuild(args, service: LedgerService) -> int:
@@ -454,7 +587,14 @@ def cmd_tui(args, service: LedgerService | None) -> int:
 # ---- proof: RFC 9162 inclusion and consistency proofs --------------------------------------------
 
 def cmd_proof_inclusion(args, service: LedgerService) -> int:
-    _out(json.dumps(service.inclusion_proof(args.seq, args.size), indent=2))
+    proof = service.inclusion_proof(args.seq, args.size)
+    if proof["checkpoint"] is None and proof["tree_size"] == service.store.size() and service.can_sign():
+        service.make_checkpoint("proof")
+        proof = service.inclusion_proof(args.seq, args.size)
+    if proof["checkpoint"] is None:
+        print(f"note: no signed checkpoint at size {proof['tree_size']:,}; ask for --size of a checkpoint "
+              "(`checkpoint list`) or make one with `checkpoint`", file=sys.stderr)
+    _out(json.dumps(proof, indent=2))
     return EXIT_OK
 
 
@@ -1090,7 +1230,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("import", "Import disclosures from CSV or JSON Lines: all or nothing.", cmd_import)
     p.add_argument("file")
     p.add_argument("--format", choices=["csv", "jsonl"], help="default: by the file's extension")
-    p = command("verify", "Check every hash, chain link, query table and vault value; exit 1 if anything is wrong.", cmd_verify)
+    p = command("verify", "Check every hash, chain link, query table, vault value and stored checkpoint; "
+                "exit 1 if anything is wrong.", cmd_verify)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--against", metavar="FILE", help="a checkpoint note kept outside the ledger (from "
+                   "`checkpoint export`): the ledger must still hold exactly what it signed, which detects "
+                   "a cut-short, rolled-back or rewritten ledger")
+    p.add_argument("--key", action="append", metavar="VERIFIER_KEY", help="also trust this verifier key "
+                   "(the auditor's copy from `key show`; repeat for several)")
+
+    key = sub.add_parser("key", help="The Ed25519 key that signs checkpoints.",
+                         description="The Ed25519 key that signs checkpoints. Its private half is a file "
+                         f"readable only by you, outside the ledger (folder: ${KEYS_ENV}, else your configuration "
+                         "folder); only the public verifier key is kept in the ledger.")
+    key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", parser_class=_Parser, required=True)
+    p = command("init", "Make the ledger's signing key and print its verifier key.", cmd_key_init, parent=key_sub)
+    p.add_argument("--passphrase", action="store_true", help=f"protect the key file with a passphrase "
+                   f"(typed twice, or taken from ${PASSPHRASE_ENV})")
+    p = command("show", "Print the verifier key of the current signing key.", cmd_key_show, parent=key_sub)
+    p.add_argument("--all", action="store_true", help="every key the ledger has had, oldest first")
+    p = command("rotate", "Make a new signing key; checkpoints signed with the old one still verify.",
+                cmd_key_rotate, parent=key_sub)
+    p.add_argument("--passphrase", action="store_true", help="protect the new key file with a passphrase")
+
+    p = command("checkpoint", "Sign the ledger's current size and root (a C2SP tlog-checkpoint note), keep it "
+                "and print it.", cmd_checkpoint)
+    checkpoint_sub = p.add_subparsers(dest="checkpoint_command", metavar="ACTION", parser_class=_Parser)
+    p = command("export", "Write the latest signed checkpoint to a file to hand to an auditor.",
+                cmd_checkpoint_export, parent=checkpoint_sub)
+    p.add_argument("--out", required=True, metavar="FILE", help="the file to write the note to")
+    p = command("list", "List the checkpoints the ledger keeps.", cmd_checkpoint_list, parent=checkpoint_sub)
     p.add_argument("--json", action="store_true")
     command("rebuild", "Rebuild the query tables from the entries.", cmd_rebuild)
     p = command("bench", "Measure import, append, verify and proof speed on a temporary ledger.", cmd_bench, opens="none")
@@ -1165,6 +1334,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "(default: its current size): nothing was rewritten or removed.", cmd_proof_consistency, parent=proof_sub)
     p.add_argument("--from", dest="from_size", type=int, required=True, metavar="M", help="the older size")
     p.add_argument("--to", dest="to_size", type=int, metavar="N", help="the newer size (default: the ledger's size)")
+
     return parser
 
 
@@ -1198,10 +1368,13 @@ def _run(argv: Sequence[str] | None, open_app: Callable[[Path], int] | None) -> 
         create = args.opens in ("create", "new")
         if create and args.db is None and DB_ENV not in os.environ:
             args.db_path.parent.mkdir(parents=True, exist_ok=True)  # the default ledger's folder
-        service = LedgerService.open(args.db_path, create=create, operator=args.operator)
+        service = LedgerService.open(args.db_path, create=create, operator=args.operator,
+                                     passphrase=_ask_passphrase)
         try:
             return args.func(args, service)
         finally:
+            for notice in service.notices:
+                print(f"note: {notice}", file=sys.stderr)
             service.close()
     except ValidationErrors as exc:
         for error in exc.errors:

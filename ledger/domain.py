@@ -357,3 +357,25 @@ class RecipientToNotify:
     disclosures: tuple[int, ...]
     statutory: bool
     last_day: str
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeyView:
+    """The public half of a checkpoint signing key; its private half lives in a file outside the ledger."""
+    key_id: str  # 8 lowercase hex digits, as in the note's signature line
+    verifier_key: str  # C2SP verifier key string: <name>+<key id>+<base64(0x01 || public key)>
+    created_at: str
+    created_by: str
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointView:
+    """A signed C2SP tlog-checkpoint of the ledger at `size` entries."""
+    id: int
+    size: int
+    root: str  # lowercase hex RFC 9162 root of the first `size` entries
+    note: str  # the signed note: checkpoint body, blank line, signature line
+    key_id: str
+    made_at: str
+    reason: str  # manual, auto, tui-close, proof, report, ...

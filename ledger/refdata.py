@@ -186,6 +186,8 @@ class Settings:
     assessment_validity_months: int
     fiscal_year_start_month: int
     equivalent_measures_check_days: int
+    checkpoint_every_entries: int
+    checkpoint_when_app_closes: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +327,8 @@ _SETTINGS_SPEC: _Spec = {
     "assessment_validity_months": (_INT, True),
     "fiscal_year_start_month": (_INT, True),
     "equivalent_measures_check_days": (_INT, True),
+    "checkpoint_every_entries": (_INT, True),
+    "checkpoint_when_app_closes": (_BOOL, True),
 }
 
 # Allowed range of each whole-number setting: (lowest, highest, reason shown).
@@ -342,6 +346,7 @@ _SETTING_RANGES: Mapping[str, tuple[int, int, str]] = {
         366,
         "PPC Rule 18 requires a check about once a year",
     ),
+    "checkpoint_every_entries": (0, 10_000_000, "0 turns automatic checkpoints off"),
 }
 
 _AREA_SPEC: _Spec = {

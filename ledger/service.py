@@ -10,16 +10,19 @@ import os
 import re
 import secrets
 import shutil
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 from . import validate as v
 from .validate import Checks, raise_all
 from .chain.encoding import parse_leaf
 from .domain import (
+    CheckpointView,
+    SigningKeyView,
     RecipientToNotify,
     Dashboard,
     Verification,
@@ -38,7 +41,7 @@ from .domain import (
     PartyInput,
     PartyVersion,
 )
-from .errors import LedgerError, LedgerFileError, NotFoundError, ValidationError, ValidationErrors
+from .errors import IntegrityError, LedgerError, LedgerFileError, NotFoundError, ValidationError, ValidationErrors
 from .refdata import ReferenceData, load_reference_data
 from .importer import paused_gc, prepare_chunks
 from .rules import assessment as assessing
@@ -51,7 +54,10 @@ from .rules.disclosure import (
     retention,
     statutory_reason,
 )
+from . import checkpoints as checking
 from .chain import merkle
+from .chain.note import Checkpoint, NoteError, parse_verifier_key, sign_note
+from .keys import KeyFolder, KeyUnavailable, default_key_folder, passphrase_from_environment
 from .storage import queries, tree
 from .storage.db import Store, WriteTransaction
 from .rules.register import CONTRACTOR_KINDS, AssessmentFacts, check_register, status
@@ -68,6 +74,7 @@ PARTY_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 ERASED = "(erased)"
 
 Clock = Callable[[], datetime]
+PassphraseSource = Callable[[], bytes | None]
 
 
 def system_clock() -> datetime:
@@ -98,20 +105,27 @@ class ImportRejected(LedgerError):
 
 
 class LedgerService:
-    def __init__(self, store: Store, ref: ReferenceData, operator: str, clock: Clock):
+    def __init__(self, store: Store, ref: ReferenceData, operator: str, clock: Clock,
+                 key_folder: Path | None = None, passphrase: PassphraseSource | None = None):
         self.store = store
         self.ref = ref
         self.operator = operator
         self.clock = clock
         self.zone = ZoneInfo(ref.settings.timezone)
+        self.keys = KeyFolder(key_folder or default_key_folder())
+        self.passphrase = passphrase or passphrase_from_environment
+        self._signer = None  # (key id, private key), unlocked once per session
+        self.notices: list[str] = []  # what an automatic checkpoint could not do, for the caller to show
 
     # ---- lifecycle ----------------------------------------------------------
     @classmethod
     def open(cls, path: Path | str, *, create: bool = False, operator: str | None = None,
-             clock: Clock | None = None, ref: ReferenceData | None = None) -> "LedgerService":
+             clock: Clock | None = None, ref: ReferenceData | None = None, key_folder: Path | None = None,
+             passphrase: PassphraseSource | None = None) -> "LedgerService":
         ref = ref or load_reference_data()
         store = Store.open(Path(path), create=create)
-        service = cls(store, ref, v.text("operator", operator or default_operator()), clock or system_clock)
+        service = cls(store, ref, v.text("operator", operator or default_operator()), clock or system_clock,
+                      key_folder, passphrase)
         if store.size() == 0:
             service._create_ledger()
         return service
@@ -130,7 +144,7 @@ class LedgerService:
         return self.store.path
 
     def _create_ledger(self) -> None:
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             if tx.size == 0:
                 self._append(tx, "ledger.created", {
                     "ledger_id": secrets.token_hex(16),
@@ -143,7 +157,10 @@ class LedgerService:
         entry = self.store.entry(1)
         if entry is None:
             raise NotFoundError("the ledger has no first entry")
-        return parse_leaf(entry.leaf)["body"]["ledger_id"]
+        try:
+            return parse_leaf(entry.leaf)["body"]["ledger_id"]
+        except (ValueError, KeyError, TypeError):
+            raise IntegrityError("the ledger's first entry is damaged: its ledger id cannot be read") from None
 
     # ---- time ----------------------------------------------------------------
     def now(self) -> datetime:
@@ -158,6 +175,18 @@ class LedgerService:
 
     def _stamp(self) -> str:
         return self.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    @contextmanager
+    def _writing(self) -> Iterator[WriteTransaction]:
+        """One write transaction; once committed, an automatic checkpoint if the ledger grew past
+        a multiple of `checkpoint_every_entries`."""
+        with self.store.transaction() as tx:
+            before = tx.size
+            yield tx
+            after = tx.size
+        every = self.ref.settings.checkpoint_every_entries
+        if every and after // every > before // every:
+            self._checkpoint_quietly("auto")
 
     def _append(self, tx: WriteTransaction, kind: str, body: dict, sealer: Sealer | None = None):
         return tx.append(kind, body, self._stamp(), self.operator, sealer.pending if sealer else ())
@@ -195,7 +224,7 @@ class LedgerService:
     def register_party(self, data: PartyInput | Mapping) -> Party:
         if not isinstance(data, PartyInput):
             data = PartyInput.from_mapping(data)
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             with self.store.session() as session:
                 existing = {p.party_id for p in queries.parties(session)}
             if data.party_id is not None:
@@ -218,7 +247,7 @@ class LedgerService:
         reason = v.text("reason", reason, max_len=v.MAX_TEXT)
         if "party_id" in changes:
             raise ValidationError("party_id", "cannot be changed; register a new party instead")
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             current = self.resolve_party(party_ref)
             merged = {f: getattr(current, f) for f in ("name", "kind", "country", "address", "representative", "contact")}
             merged.update(changes)
@@ -317,7 +346,7 @@ class LedgerService:
     def record_disclosure(self, data: DisclosureInput | Mapping) -> int:
         """Append one disclosure; returns its seq. Refused input raises and writes nothing."""
         inp = DisclosureInput.parse(data)
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             body, sealer = self._prepare(inp, self.today(), tx.size + 1)
             seq, _, _ = self._append(tx, "disclosure.recorded", body, sealer)
         return seq
@@ -328,7 +357,7 @@ class LedgerService:
         rows = list(rows)
         problems: list[tuple[int, ValidationError]] = []
         seqs: list[int] = []
-        with paused_gc(), self.store.transaction() as tx:
+        with paused_gc(), self._writing() as tx:
             today = self.today()
             stamp = self._stamp()
             recipients = self._recipients_named_in(rows)
@@ -404,7 +433,7 @@ class LedgerService:
         reason = v.text("reason", reason, max_len=v.MAX_TEXT, multiline=True)
         if not changes:
             raise ValidationError("changes", "name at least one field to correct")
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             body, first, status, seqs = self._disclosure_state(seq)
             if status == "voided":
                 raise ValidationError("disclosure", f"entry {seq} was voided and cannot be corrected")
@@ -442,7 +471,7 @@ class LedgerService:
 
     def void_disclosure(self, seq: int, reason: str) -> int:
         reason = v.text("reason", reason, max_len=v.MAX_TEXT, multiline=True)
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             status = self._disclosure_state(seq)[2]
             if status == "voided":
                 raise ValidationError("disclosure", f"entry {seq} is already voided")
@@ -457,7 +486,7 @@ class LedgerService:
         identifier = v.text("identifier", identifier)
         v.known_code("reason", reason, list(ERASURE_REASONS), "erasure reason")
         recipients = tuple(self.recipients_to_notify(identifier))  # told after the identifier is gone
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             with self.store.session() as session:
                 subject = queries.subject_values(session, identifier)
                 if not subject:
@@ -605,7 +634,7 @@ class LedgerService:
         """Record a new version of a contractor's register record (contract, certifications, ...)."""
         if not isinstance(data, Mapping):
             raise ValidationError("register", "must be an object of field: value")
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             party = self._contractor_party(party_ref)
             contractors = [p.party_id for p in self.parties() if p.kind == "contractor"]
             body, errors = check_register(data, self.ref, party.kind, contractors, self.today())
@@ -716,7 +745,7 @@ class LedgerService:
             "conditions": conditions, "condition_deadline": deadline.isoformat() if deadline else None,
             "valid_until": valid_until.isoformat(), "next_review": next_review.isoformat(),
         }
-        with self.store.transaction() as tx:
+        with self._writing() as tx:
             party = self._contractor_party(party_ref)
             body["party_id"] = party.party_id
             self._keep_evidence(sources)
@@ -819,10 +848,32 @@ class LedgerService:
         return due
 
     # ---- integrity -------------------------------------------------------------------
-    def verify(self, progress: Callable[[int, int], None] | None = None):
-        """Check the whole ledger; the result is logged for the dashboard (not as an entry)."""
+    def verify(self, progress: Callable[[int, int], None] | None = None, *,
+               against: str | None = None, against_source: str = "the checkpoint given",
+               trusted_keys: Iterable[str] = ()):
+        """Check the whole ledger and every checkpoint it keeps; with `against` (a signed note held
+        outside the ledger) also that the ledger still holds what that checkpoint signed. Keys in
+        `trusted_keys` (verifier key strings) are trusted beside the ledger's own. The result is
+        logged for the dashboard (not as an entry)."""
         from .verify import verify_ledger
+        keys = [*self._verifier_keys(), *(_parse_key(text) for text in trusted_keys)]
         report = verify_ledger(self.store, progress=progress)
+        try:
+            origin = self.origin()
+        except LedgerError:  # entry 1 is damaged (verify says so): trust the name the keys were made for
+            origin = keys[0].name if keys else ""
+        size = self.store.size()
+        root_at = lambda n: tree.root_at(self.store.conn, n)  # noqa: E731
+        stored = self.checkpoints()
+        findings = checking.check_stored(stored, keys, origin, size, root_at, self._consistency_path)
+        report.checkpoints_checked = len(stored)
+        if against is not None:
+            checkpoint, more = checking.check_outside(against, against_source, keys, origin, size, root_at)
+            findings += more
+            report.against = None if checkpoint is None else {
+                "source": against_source, "size": checkpoint.size, "root": checkpoint.root.hex(), "ok": not more}
+        for finding in findings:
+            report.add(finding.seq, finding.what, finding.evidence)
         try:
             with self.store.transaction() as tx:
                 tx.log_verification(self._stamp(), report.ok, report.size, report.root,
@@ -861,6 +912,125 @@ class LedgerService:
             attention=tuple(self.vendor_due()),
             retention_ending=tuple(_summary(row, name) for row, name in ending))
 
+    # ---- signing keys and checkpoints (C2SP signed-note / tlog-checkpoint) ----------------
+    def origin(self) -> str:
+        """The checkpoint origin line: `disclosure-ledger/<ledger id>`; also the signer's name."""
+        return checking.origin_of(self.ledger_id())
+
+    def signing_keys(self) -> list[SigningKeyView]:
+        with self.store.session() as session:
+            rows = queries.signing_keys(session)
+        return [SigningKeyView(r.key_id, r.verifier_key, r.created_at, r.created_by, i == len(rows) - 1)
+                for i, r in enumerate(rows)]
+
+    def verifier_keys(self) -> list[str]:
+        """The C2SP verifier key strings of every signing key, oldest first, the current one last."""
+        return [k.verifier_key for k in self.signing_keys()]
+
+    def _verifier_keys(self) -> list:
+        return [_parse_key(text) for text in self.verifier_keys()]
+
+    def create_signing_key(self, passphrase: bytes | None = None, *, rotate: bool = False) -> SigningKeyView:
+        """A new Ed25519 key in the key folder (owner-only file), its public half kept in the ledger.
+        The first key comes from `key init`; `key rotate` makes the next, and the old one keeps
+        verifying the checkpoints it signed."""
+        existing = self.signing_keys()
+        if existing and not rotate:
+            raise KeyUnavailable(
+                f"this ledger already has a signing key ({existing[-1].key_id}); `key show` prints it, "
+                "`key rotate` replaces it")
+        if rotate and not existing:
+            raise KeyUnavailable("this ledger has no signing key to rotate; make one with `key init`")
+        public = self.keys.create(self.ledger_id(), self.origin(), passphrase)
+        with self.store.transaction() as tx:
+            tx.add_signing_key(public.key_id.hex(), str(public), self._stamp(), self.operator)
+        self._signer = None
+        return self.signing_keys()[-1]
+
+    def _unlocked_signer(self):
+        keys = self.signing_keys()
+        if not keys:
+            raise KeyUnavailable("this ledger has no signing key yet; make one with `disclosure-ledger key init`")
+        current = keys[-1]
+        if self._signer is None or self._signer[0] != current.key_id:
+            public = _parse_key(current.verifier_key)
+            encrypted = self.keys.is_encrypted(self.ledger_id(), current.key_id)
+            private = self.keys.load(self.ledger_id(), public, self.passphrase() if encrypted else None)
+            self._signer = (current.key_id, private)
+        return self._signer
+
+    def can_sign(self) -> bool:
+        """Whether a checkpoint can be signed now without asking anyone anything."""
+        try:
+            keys = self.signing_keys()
+            if not keys:
+                return False
+            if self._signer is not None and self._signer[0] == keys[-1].key_id:
+                return True
+            if self.keys.is_encrypted(self.ledger_id(), keys[-1].key_id):
+                return passphrase_from_environment() is not None
+            return True
+        except KeyUnavailable:
+            return False
+
+    def make_checkpoint(self, reason: str = "manual") -> CheckpointView:
+        """Sign the ledger's current size and root. If the latest checkpoint already signs this size
+        with the current key, that one is returned instead of a duplicate."""
+        key_id, private = self._unlocked_signer()
+        with self.store.transaction() as tx:
+            size = tx.size
+            with self.store.session() as session:
+                same = queries.checkpoint_at(session, size)
+            if same is not None and same.key_id == key_id:
+                return _checkpoint_view(same)
+            root = tree.root_at(self.store.conn, size)
+            note = sign_note(Checkpoint(self.origin(), size, root).body(), self.origin(), private)
+            made_at = self._stamp()
+            checkpoint_id = tx.add_checkpoint(size, root, key_id, note, made_at, reason)
+        return CheckpointView(checkpoint_id, size, root.hex(), note, key_id, made_at, reason)
+
+    def _checkpoint_quietly(self, reason: str) -> CheckpointView | None:
+        """An automatic checkpoint: skipped, with a notice, when it cannot be signed unattended."""
+        if not self.signing_keys():
+            return None  # no key made yet: checkpoints are opt-in through `key init`
+        try:
+            return self.make_checkpoint(reason)
+        except LedgerError as exc:
+            self.notices.append(f"no automatic checkpoint was made: {exc}")
+            return None
+
+    def checkpoint_on_close(self) -> CheckpointView | None:
+        """The checkpoint the terminal app makes when it closes, if configured and the ledger grew."""
+        if not self.ref.settings.checkpoint_when_app_closes:
+            return None
+        latest = self.latest_checkpoint()
+        if latest is not None and latest.size == self.store.size():
+            return None
+        return self._checkpoint_quietly("app-closed")
+
+    def checkpoints(self) -> list[CheckpointView]:
+        with self.store.session() as session:
+            return [_checkpoint_view(row) for row in queries.checkpoints(session)]
+
+    def latest_checkpoint(self, max_size: int | None = None) -> CheckpointView | None:
+        with self.store.session() as session:
+            row = queries.latest_checkpoint(session, max_size)
+        return None if row is None else _checkpoint_view(row)
+
+    def record_checkpoint_export(self, checkpoint: CheckpointView, destination: str) -> None:
+        """Note that `checkpoint` left the ledger (to a file, an auditor, a report): a restore must
+        not go back behind it."""
+        with self.store.transaction() as tx:
+            tx.log_checkpoint_export(checkpoint.id, self._stamp(), destination)
+
+    def latest_exported_checkpoint(self) -> CheckpointView | None:
+        with self.store.session() as session:
+            found = queries.latest_export(session)
+        return None if found is None else _checkpoint_view(found[1])
+
+    def _consistency_path(self, first: int, second: int) -> list[bytes]:
+        return merkle.consistency_proof(first, second, tree.SubtreeRoots(self.store.conn, second))
+
     # ---- proofs (RFC 9162 section 2.1) ----------------------------------------------------
     def _tree_size(self, field: str, value: object, *, low: int, size: int | None = None) -> int:
         """An integer size or seq in [low, size] (size: the ledger's), or a ValidationError naming it."""
@@ -891,8 +1061,13 @@ class LedgerService:
             "seq": seq, "leaf_index": seq - 1, "tree_size": size,
             "leaf": base64.b64encode(entry.leaf).decode("ascii"), "leaf_hash": entry.leaf_hash.hex(),
             "audit_path": [h.hex() for h in path], "root": nodes(0, size).hex(),
-            "checkpoint": None,
+            "checkpoint": self._checkpoint_note_at(size),
         }
+
+    def _checkpoint_note_at(self, size: int) -> str | None:
+        with self.store.session() as session:
+            row = queries.checkpoint_at(session, size)
+        return None if row is None else row.note
 
     def consistency_proof(self, first_size: int, second_size: int | None = None) -> dict:
         """Proof that the tree of the first `first_size` entries is a prefix of the tree of the
@@ -911,6 +1086,17 @@ class LedgerService:
         """Re-derive every query table and the stored Merkle tree nodes from the entries, in one transaction."""
         from .verify import rebuild_projections
         return rebuild_projections(self.store, progress=progress)
+
+
+def _parse_key(text: str):
+    try:
+        return parse_verifier_key(text)
+    except NoteError as exc:
+        raise ValidationError("key", str(exc)) from None
+
+
+def _checkpoint_view(row) -> CheckpointView:
+    return CheckpointView(row.id, row.size, bytes(row.root).hex(), row.note, row.key_id, row.made_at, row.reason)
 
 
 def _party(row) -> Party:

@@ -76,9 +76,13 @@ _ENVELOPE = re.compile(
 class Problem:
     seq: int | None
     what: str
+    evidence: tuple[str, ...] = ()  # signed notes that prove it (a fork, a rewrite)
 
     def as_dict(self) -> dict:
-        return {"seq": self.seq, "problem": self.what}
+        found = {"seq": self.seq, "problem": self.what}
+        if self.evidence:
+            found["evidence"] = list(self.evidence)
+        return found
 
 
 def _order(problem: Problem) -> tuple:
@@ -90,6 +94,8 @@ class VerifyReport:
     size: int = 0
     root: str = ""
     problems: list[Problem] = field(default_factory=list)
+    checkpoints_checked: int = 0
+    against: dict | None = None  # the outside checkpoint compared with: source, size, root, ok
 
     @property
     def ok(self) -> bool:
@@ -100,9 +106,9 @@ class VerifyReport:
         seqs = [p.seq for p in self.problems if p.seq is not None]
         return min(seqs) if seqs else None
 
-    def add(self, seq: int | None, what: str) -> None:
+    def add(self, seq: int | None, what: str, evidence: tuple[str, ...] = ()) -> None:
         """Keep at most MAX_PROBLEMS, the ones at the earliest entries."""
-        problem = Problem(seq if isinstance(seq, int) and not isinstance(seq, bool) else None, what)
+        problem = Problem(seq if isinstance(seq, int) and not isinstance(seq, bool) else None, what, evidence)
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(problem)
             return
@@ -113,8 +119,8 @@ class VerifyReport:
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "size": self.size, "root": self.root,
-                "first_bad_seq": self.first_bad_seq,
-                "problems": [p.as_dict() for p in self.problems]}
+                "first_bad_seq": self.first_bad_seq, "checkpoints_checked": self.checkpoints_checked,
+                "against": self.against, "problems": [p.as_dict() for p in self.problems]}
 
 
 class _Tally:

@@ -16,6 +16,16 @@ from ledger.service import LedgerService
 DEFAULT_NOW = datetime(2026, 6, 15, 3, 0, tzinfo=timezone.utc)  # 12:00 in Tokyo
 
 
+@pytest.fixture(autouse=True)
+def private_key_folder(tmp_path_factory, monkeypatch):
+    """Signing keys go to a folder of the test's own (the environment reaches subprocesses too),
+    never to the user's configuration folder."""
+    folder = tmp_path_factory.mktemp("keys")
+    monkeypatch.setenv("DISCLOSURE_LEDGER_KEYS", str(folder))
+    monkeypatch.delenv("DISCLOSURE_LEDGER_KEY_PASSPHRASE", raising=False)
+    return folder
+
+
 class TestClock:
     """A clock for `LedgerService(clock=...)`: always an aware UTC datetime, moved by the test."""
 

@@ -189,7 +189,7 @@ class Store:
         done = set()
         if db["migration"].exists():
             done = {row["name"] for row in db["migration"].rows}
-        for name, sql in MIGRATIONS:
+        for number, (name, sql) in enumerate(MIGRATIONS, start=1):
             if name in done:
                 continue
             self.conn.execute("BEGIN IMMEDIATE")
@@ -197,7 +197,7 @@ class Store:
                 for statement in _split_sql(sql):
                     self.conn.execute(statement)
                 db["migration"].insert({"name": name}, pk="name")
-                self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self.conn.execute(f"PRAGMA user_version = {number}")
                 self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 self.conn.execute("COMMIT")
             except BaseException:
@@ -338,6 +338,21 @@ class WriteTransaction:
         self.conn.execute(
             "INSERT INTO verification_log (verified_at, ok, size, root, first_bad_seq, problems) "
             "VALUES (?, ?, ?, ?, ?, ?)", (verified_at, int(ok), size, root, first_bad_seq, problems))
+
+    def add_signing_key(self, key_id: str, verifier_key: str, created_at: str, created_by: str) -> None:
+        self.conn.execute(
+            "INSERT INTO signing_key (key_id, verifier_key, created_at, created_by) VALUES (?, ?, ?, ?)",
+            (key_id, verifier_key, created_at, created_by))
+
+    def add_checkpoint(self, size: int, root: bytes, key_id: str, note: str, made_at: str, reason: str) -> int:
+        return self.conn.execute(
+            "INSERT INTO checkpoint (size, root, key_id, note, made_at, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            (size, root, key_id, note, made_at, reason)).lastrowid
+
+    def log_checkpoint_export(self, checkpoint_id: int, exported_at: str, destination: str) -> None:
+        self.conn.execute(
+            "INSERT INTO checkpoint_export (checkpoint_id, exported_at, destination) VALUES (?, ?, ?)",
+            (checkpoint_id, exported_at, destination))
 
     def delete_vault_values(self, rows: list[tuple[int, str]]) -> int:
         """Erasure: the only deletion the ledger makes, and only of vault rows (entry seq, commitment)."""

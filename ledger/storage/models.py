@@ -156,6 +156,34 @@ class VerificationRow(SQLModel, table=True):
     problems: int
 
 
+class SigningKeyRow(SQLModel, table=True):
+    __tablename__ = "signing_key"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key_id: str
+    verifier_key: str
+    created_at: str
+    created_by: str
+
+
+class CheckpointRow(SQLModel, table=True):
+    __tablename__ = "checkpoint"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    size: int
+    root: bytes
+    key_id: str
+    note: str
+    made_at: str
+    reason: str
+
+
+class CheckpointExportRow(SQLModel, table=True):
+    __tablename__ = "checkpoint_export"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    checkpoint_id: int
+    exported_at: str
+    destination: str
+
+
 PROJECTION_TABLES = (
     PartyRow,
     PartyVersionRow,

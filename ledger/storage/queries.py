@@ -11,6 +11,9 @@ from sqlmodel import Session, col, func, select
 
 from .models import (
     VerificationRow,
+    CheckpointExportRow,
+    CheckpointRow,
+    SigningKeyRow,
     AssessmentRow,
     ContractorRow,
     ContractorVersionRow,
@@ -239,6 +242,37 @@ def disclosure_count(session: Session, party_id: str) -> int:
 
 def last_verification(session: Session) -> VerificationRow | None:
     return session.exec(select(VerificationRow).order_by(col(VerificationRow.id).desc()).limit(1)).first()
+
+
+def signing_keys(session: Session) -> Sequence[SigningKeyRow]:
+    """Every signing key's public half, oldest first: the last one signs now."""
+    return session.exec(select(SigningKeyRow).order_by(SigningKeyRow.id)).all()
+
+
+def checkpoints(session: Session) -> Sequence[CheckpointRow]:
+    return session.exec(select(CheckpointRow).order_by(CheckpointRow.id)).all()
+
+
+def latest_checkpoint(session: Session, max_size: int | None = None) -> CheckpointRow | None:
+    query = select(CheckpointRow)
+    if max_size is not None:
+        query = query.where(CheckpointRow.size <= max_size)
+    return session.exec(query.order_by(col(CheckpointRow.size).desc(), col(CheckpointRow.id).desc()).limit(1)).first()
+
+
+def checkpoint_at(session: Session, size: int) -> CheckpointRow | None:
+    """The latest checkpoint made at exactly `size`."""
+    return session.exec(select(CheckpointRow).where(CheckpointRow.size == size)
+                        .order_by(col(CheckpointRow.id).desc()).limit(1)).first()
+
+
+def latest_export(session: Session) -> tuple[CheckpointExportRow, CheckpointRow] | None:
+    """The last checkpoint that left the ledger, with when and where it went."""
+    return session.exec(
+        select(CheckpointExportRow, CheckpointRow)
+        .join(CheckpointRow, CheckpointRow.id == CheckpointExportRow.checkpoint_id)
+        .order_by(col(CheckpointRow.size).desc(), col(CheckpointExportRow.id).desc()).limit(1)
+    ).first()
 
 
 def disclosure_counts_since(session: Session, since: date) -> list[tuple[str, bool, int]]:

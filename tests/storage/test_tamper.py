@@ -121,7 +121,7 @@ def test_intact_ledger_verifies(sample_ledger, capsys):
     code, out, _ = cli(capsys, "--db", path, "verify", "--json")
     assert code == 0
     result = json.loads(out)
-    assert set(result) == {"ok", "size", "root", "first_bad_seq", "problems"}
+    assert set(result) == {"ok", "size", "root", "first_bad_seq", "checkpoints_checked", "against", "problems"}
     assert result["ok"] is True
     assert result["size"] == sample_ledger.size
     assert re.fullmatch(r"[0-9a-f]{64}", result["root"])
