@@ -105,3 +105,36 @@ async def test_the_progress_bar_moves_and_the_screen_stays_responsive(sample_led
         await wait_until(pilot, lambda: not screen.running, message="the stop")
         assert screen.outcome is None
         assert "Stopped" in screen_text(app)
+
+
+async def test_the_checkpoint_panel_says_how_to_make_a_key_when_there_is_none(sample_ledger):
+    app = start_app(sample_ledger)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("i")
+        await wait_until(pilot, lambda: getattr(pilot.app.screen, "signing", None) is not None,
+                         message="the signing state")
+        screen = pilot.app.screen
+        assert screen.signing.verifier_key is None and not screen.signing.can_sign
+        assert "No signing key yet" in screen_text(app) and "key init" in screen_text(app)
+        assert not screen.check_action("checkpoint", ())  # nothing to sign with
+
+
+async def test_k_signs_a_checkpoint_and_the_panel_shows_it(sample_ledger):
+    with read_service(sample_ledger) as service:
+        key = service.create_signing_key()
+        size = service.counts()["entries"]
+    app = start_app(sample_ledger)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.press("i")
+        await wait_until(pilot, lambda: getattr(pilot.app.screen, "signing", None) is not None,
+                         message="the signing state")
+        screen = pilot.app.screen
+        assert key.verifier_key in screen_text(app) and "No checkpoint yet" in screen_text(app)
+        await pilot.press("k")
+        await wait_until(pilot, lambda: screen.signing.latest is not None, message="the checkpoint")
+        await pilot.pause()
+        assert f"Latest checkpoint #1: {size:,} entries" in screen_text(app) and "up to date" in screen_text(app)
+    with read_service(sample_ledger) as service:
+        [made] = service.checkpoints()
+        assert made.size == size and made.reason == "manual"
+        assert service.verify().ok

@@ -87,6 +87,43 @@ def outcome_text(result: VerifyOutcome) -> Content:
     return Content("\n").join(lines)
 
 
+CHECKPOINT_EXPLANATION = (
+    "A signed checkpoint is the ledger's size and root, signed with the company's key. A copy kept "
+    "outside this file (given to your auditor, printed in the annual review) is what proves later "
+    "that the ledger was not cut short, rolled back or rewritten."
+)
+
+
+@dataclass(frozen=True)
+class SigningState:
+    """The signing key and the latest checkpoint, in plain data for the screen."""
+
+    verifier_key: str | None
+    latest: tuple[int, int, str, str] | None  # id, size, made (local), reason
+    current_size: int
+    can_sign: bool
+
+
+def signing_text(state: SigningState) -> Content:
+    if state.verifier_key is None:
+        return Content.from_markup(
+            "No signing key yet. Make one with [b]disclosure-ledger key init[/b] (it prints the "
+            "verifier key to give your auditor); checkpoints are then made automatically.")
+    lines = [Content.from_markup("[$text-muted]Verifier key:[/] $key", key=state.verifier_key)]
+    if state.latest is None:
+        lines.append(Content("No checkpoint yet."))
+    else:
+        number, size, made, reason = state.latest
+        behind = state.current_size - size
+        since = f"; {plural(behind, 'entry', 'entries')} added since" if behind else "; up to date"
+        lines.append(Content(f"Latest checkpoint #{number}: {plural(size, 'entry', 'entries')}, "
+                             f"signed {made} ({reason}){since}."))
+    if not state.can_sign:
+        lines.append(Content.styled("The key is locked or missing: sign from the command line "
+                                    "(`disclosure-ledger checkpoint`).", "$warning"))
+    return Content("\n").join(lines)
+
+
 def last_check_text(last: LastCheck | None) -> Content:
     if last is None:
         return Content.from_markup("This ledger has not been verified yet. Press [b]v[/b] to check it now.")
@@ -105,6 +142,7 @@ class IntegrityScreen(Screen):
 
     BINDINGS = [
         Binding("v", "verify", "Verify now"),
+        Binding("k", "checkpoint", "Sign checkpoint"),
         Binding("escape", "stop", "Stop"),
     ]
 
@@ -118,6 +156,7 @@ class IntegrityScreen(Screen):
         super().__init__(**kwargs)
         self.running = False
         self.outcome: VerifyOutcome | None = None
+        self.signing: SigningState | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -134,6 +173,10 @@ class IntegrityScreen(Screen):
             with Vertical(id="result-panel", classes="panel") as panel:
                 panel.border_title = "Result"
                 yield Static("", id="verify-result")
+            with Vertical(id="checkpoint-panel", classes="panel") as panel:
+                panel.border_title = "Signed checkpoints"
+                yield Static(CHECKPOINT_EXPLANATION, id="checkpoint-explain", classes="muted")
+                yield Static("Loading…", id="checkpoint-state")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -154,10 +197,45 @@ class IntegrityScreen(Screen):
                 check = None if last is None else LastCheck(
                     when_local(service.local_time(last.verified_at)), last.ok, last.size,
                     last.first_bad_seq, last.problems, size)
+                signing = self._signing_state(service)
         except Exception as exc:  # noqa: BLE001
             self.app.call_from_thread(self.app.report_error, exc)
             return
         self.app.call_from_thread(self.query_one("#last-check", Static).update, last_check_text(check))
+        self.app.call_from_thread(self._show_signing, signing)
+
+    @staticmethod
+    def _signing_state(service) -> SigningState:
+        keys = service.verifier_keys()
+        latest = service.latest_checkpoint()
+        return SigningState(
+            keys[-1] if keys else None,
+            None if latest is None else (latest.id, latest.size, when_local(service.local_time(latest.made_at)),
+                                         latest.reason),
+            service.counts()["entries"], service.can_sign())
+
+    def _show_signing(self, state: SigningState) -> None:
+        self.signing = state
+        self.query_one("#checkpoint-state", Static).update(signing_text(state))
+        self.refresh_bindings()
+
+    # ---- checkpoints -------------------------------------------------------------------
+    def action_checkpoint(self) -> None:
+        self.sign_checkpoint()
+
+    @work(thread=True, exclusive=True, group="checkpoint")
+    def sign_checkpoint(self) -> None:
+        try:
+            with self.app.ledger.open() as service:
+                made = service.make_checkpoint("manual")
+                signing = self._signing_state(service)
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self.app.report_error, exc)
+            return
+        self.app.call_from_thread(self._show_signing, signing)
+        self.app.call_from_thread(
+            self.app.notify, f"Checkpoint #{made.id} signs {plural(made.size, 'entry', 'entries')}. "
+            "`disclosure-ledger checkpoint export --out FILE` writes it for your auditor.", title="Signed")
 
     # ---- verification --------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -165,6 +243,8 @@ class IntegrityScreen(Screen):
             return None if self.running else True   # shown but dimmed while running
         if action == "stop":
             return self.running
+        if action == "checkpoint":
+            return self.signing is not None and self.signing.can_sign
         return True
 
     @on(Button.Pressed, "#verify-button")
