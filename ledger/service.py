@@ -58,7 +58,7 @@ from . import checkpoints as checking
 from .chain import merkle
 from .chain.note import Checkpoint, NoteError, parse_verifier_key, sign_note
 from .keys import KeyFolder, KeyUnavailable, default_key_folder, passphrase_from_environment
-from .storage import queries, tree
+from .storage import guards, queries, tree
 from .storage.db import Store, WriteTransaction
 from .rules.register import CONTRACTOR_KINDS, AssessmentFacts, check_register, status
 from .vault import Sealer, commitments_in
@@ -874,6 +874,10 @@ class LedgerService:
                 "source": against_source, "size": checkpoint.size, "root": checkpoint.root.hex(), "ok": not more}
         for finding in findings:
             report.add(finding.seq, finding.what, finding.evidence)
+        for name, how in guards.missing_or_altered(self.store.conn):
+            guarded = name.rsplit("_append_only", 1)[0].split("_next_seq")[0].replace("_", " ")
+            report.add(None, f"the safeguard {name}, which refuses to change or remove {guarded} rows, was {how}: "
+                             "someone who had the file switched it off (the hashes above still show what changed)")
         try:
             with self.store.transaction() as tx:
                 tx.log_verification(self._stamp(), report.ok, report.size, report.root,

@@ -20,6 +20,7 @@ from ledger.chain.note import Checkpoint, NoteError, parse_checkpoint, parse_ver
 from ledger.keys import KeyUnavailable, PassphraseNeeded
 from ledger.refdata import load_reference_data
 from ledger.service import LedgerService
+from ledger.storage.guards import expected_triggers
 
 from .conftest import FIXED_NOW
 from .test_tamper import cli, leaf_hash, raw_sql, read_entries
@@ -67,8 +68,19 @@ def rewrite_from(path, seq: int, old: bytes, new: bytes) -> None:
             rows.append(("UPDATE entry SET leaf = ?, leaf_hash = ? WHERE seq = ?", (leaf, digest, number)))
         prev = digest
     raw_sql(path, *rows, drop_triggers=True)
+    restore_guards(path)
     with open_service(path) as service:
         service.rebuild()
+
+
+def restore_guards(path) -> None:
+    """What a careful attacker does after editing: put the dropped triggers back."""
+    with closing(sqlite3.connect(str(path))) as conn:
+        present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        for name, sql in expected_triggers().items():
+            if name not in present:
+                conn.execute(sql)
+        conn.commit()
 
 
 def drop_stored_checkpoints(path) -> None:
@@ -78,6 +90,7 @@ def drop_stored_checkpoints(path) -> None:
         conn.execute("DELETE FROM checkpoint_export")
         conn.execute("DELETE FROM checkpoint")
         conn.commit()
+    restore_guards(path)
 
 
 def verify_against(path, note: str, **kwargs):
@@ -369,6 +382,7 @@ def test_a_truncated_ledger_fails_the_outside_checkpoint(signed_ledger):
     drop_stored_checkpoints(signed_ledger.path)
     # the last entry (a party change) goes; the chain that is left is whole
     raw_sql(signed_ledger.path, f"DELETE FROM entry WHERE seq = {signed_ledger.size}", drop_triggers=True)
+    restore_guards(signed_ledger.path)
     with open_service(signed_ledger.path) as service:
         service.rebuild()
         assert service.verify().ok
@@ -412,3 +426,27 @@ def test_an_altered_outside_checkpoint_is_not_trusted(signed_ledger):
     lines[1] = str(int(lines[1]) - 1)
     report = verify_against(signed_ledger.path, "\n".join(lines))
     assert not report.ok and any("altered" in p.what for p in report.problems)
+
+
+# ---- the append-only guards ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("trigger", ["entry_append_only_update", "entry_next_seq_only", "checkpoint_append_only_delete"])
+def test_a_dropped_guard_is_reported_by_verify(sample_ledger, capsys, trigger):
+    with closing(sqlite3.connect(str(sample_ledger.path))) as conn:
+        conn.execute(f"DROP TRIGGER {trigger}")
+        conn.commit()
+    code, out, _ = cli(capsys, "--db", sample_ledger.path, "verify")
+    assert code == 1
+    assert f"the safeguard {trigger}" in out and "was removed" in out
+
+
+def test_a_guard_replaced_by_one_that_does_nothing_is_reported(sample_ledger):
+    with closing(sqlite3.connect(str(sample_ledger.path))) as conn:
+        conn.execute("DROP TRIGGER entry_append_only_delete")
+        conn.execute("CREATE TRIGGER entry_append_only_delete BEFORE DELETE ON entry BEGIN SELECT 1; END")
+        conn.commit()
+    with open_service(sample_ledger.path) as service:
+        report = service.verify()
+    assert [p.what for p in report.problems if "entry_append_only_delete" in p.what][0].endswith(
+        "(the hashes above still show what changed)")
+    assert any("was altered" in p.what for p in report.problems)
