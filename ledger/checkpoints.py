@@ -121,6 +121,8 @@ def check_outside(note: str, source: str, keys: list[VerifierKey], origin: str, 
     try:
         checkpoint = open_note(note, keys, origin)
     except NoteError as exc:
-        return None, [Finding(None, f"{label} cannot be trusted: {exc}")]
+        hint = (" (give the auditor's copy of the verifier key with --key)"
+                if "no signature on the note is by a known verifier key" in str(exc) else "")
+        return None, [Finding(None, f"{label} cannot be trusted: {exc}{hint}")]
     finding = compare_with_ledger(checkpoint, label, size, root_at)
     return checkpoint, ([] if finding is None else [Finding(finding.seq, finding.what, (note,))])

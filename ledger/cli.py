@@ -19,6 +19,7 @@ from . import __version__
 from . import validate as v
 from .domain import DisclosureFilter, DisclosureSummary
 from .errors import LedgerError, ValidationError, ValidationErrors
+from .backup import backup as backup_ledger, restore as restore_ledger
 from .keys import KEYS_ENV, PASSPHRASE_ENV, passphrase_from_environment
 from .paths import DB_ENV, default_ledger_path
 from .rules import assessment as assessing
@@ -548,6 +549,24 @@ def cmd_checkpoint_list(args, service: LedgerService) -> int:
         _print_table(rows, ["#", "entries", "made at", "reason", "key", "root"])
     else:
         _out("No checkpoints yet.")
+    return EXIT_OK
+
+
+def cmd_backup(args, service: LedgerService) -> int:
+    print("copying and verifying the copy…", file=sys.stderr)
+    result = backup_ledger(service, args.out)
+    _out(f"Backed up {result.size:,} entries to {result.path}; the copy verifies (root {result.root}).")
+    return EXIT_OK
+
+
+def cmd_restore(args, service: None) -> int:
+    result = restore_ledger(args.db_path, Path(args.backup), operator=args.operator, force=args.force,
+                            reason=args.reason)
+    if result.replaced_kept_at is not None:
+        _out(f"The ledger it replaced is kept as {result.replaced_kept_at}.")
+    if result.forced_past:
+        _out(f"Forced past: {result.forced_past} (logged with your reason).")
+    _out(f"Restored {result.size:,} entries from {args.backup} into {result.path}; they verify (root {result.root}).")
     return EXIT_OK
 
 
@@ -1238,6 +1257,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "a cut-short, rolled-back or rewritten ledger")
     p.add_argument("--key", action="append", metavar="VERIFIER_KEY", help="also trust this verifier key "
                    "(the auditor's copy from `key show`; repeat for several)")
+
+    p = command("backup", "Copy the ledger to a new file (consistent while others record) and verify the copy.",
+                cmd_backup)
+    p.add_argument("--out", required=True, metavar="FILE", help="the new file (never overwritten)")
+    p = command("restore", "Put a backup in place of the ledger; the replaced file is kept beside it. Refuses a "
+                "backup older than the latest checkpoint that left the ledger, unless forced with a reason.",
+                cmd_restore, opens="none")
+    p.add_argument("backup", metavar="FILE", help="the backup file")
+    p.add_argument("--force", action="store_true", help="restore even so (needs --reason)")
+    p.add_argument("--reason", metavar="TEXT", help="why the restore is forced; kept in the ledger's restore log")
 
     key = sub.add_parser("key", help="The Ed25519 key that signs checkpoints.",
                          description="The Ed25519 key that signs checkpoints. Its private half is a file "

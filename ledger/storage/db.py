@@ -6,6 +6,7 @@ Every SQL statement of the core lives in this package.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,6 +74,15 @@ def leaf_bytes(leaf: dict, body_bytes: bytes) -> bytes:
     ))
 
 
+def _create_private(path: Path) -> None:
+    """A new ledger file is readable by its owner only (SQLite gives its -wal and -shm files the
+    same mode)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError as exc:
+        raise LedgerFileError(f"{path}: cannot be created ({exc.strerror})") from None
+
+
 def _check_is_ledger_file(path: Path) -> None:
     try:
         with path.open("rb") as handle:
@@ -129,6 +139,8 @@ class Store:
             _check_is_ledger_file(path)
         elif not path.parent.exists():
             raise LedgerFileError(f"{path}: the folder {path.parent} does not exist")
+        else:
+            _create_private(path)
         conn = None
         try:
             conn = sqlite3.connect(
@@ -250,6 +262,11 @@ class Store:
             yield from rows
             next_seq = rows[-1][0] + 1
 
+    def backup_to(self, target: Path) -> None:
+        """Copy the whole file to `target` with SQLite's online backup, in one step, so the copy is
+        one consistent snapshot even while another process appends."""
+        copy_database(self.conn, target)
+
     # ---- writing ------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator["WriteTransaction"]:
@@ -354,6 +371,15 @@ class WriteTransaction:
             "INSERT INTO checkpoint_export (checkpoint_id, exported_at, destination) VALUES (?, ?, ?)",
             (checkpoint_id, exported_at, destination))
 
+    def log_restore(self, restored_at: str, restored_by: str, source: str, size: int, root: str,
+                    replaced: tuple[int, str, str] | None, reason: str | None, refused_because: str | None) -> None:
+        replaced_size, replaced_root, kept_at = replaced if replaced is not None else (None, None, None)
+        self.conn.execute(
+            "INSERT INTO restore_log (restored_at, restored_by, source, size, root, replaced_size, replaced_root, "
+            "replaced_kept_at, forced, reason, refused_because) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (restored_at, restored_by, source, size, root, replaced_size, replaced_root, kept_at,
+             int(reason is not None), reason, refused_because))
+
     def delete_vault_values(self, rows: list[tuple[int, str]]) -> int:
         """Erasure: the only deletion the ledger makes, and only of vault rows (entry seq, commitment)."""
         removed = 0
@@ -362,6 +388,28 @@ class WriteTransaction:
                 "DELETE FROM vault WHERE entry_seq = ? AND commitment = ?", (entry_seq, digest)
             ).rowcount
         return removed
+
+
+def copy_database(source: sqlite3.Connection | Path, target: Path) -> None:
+    """SQLite's online backup of `source` (an open connection, or a file opened read-only) into
+    the new file `target`."""
+    if isinstance(source, Path):
+        _check_is_ledger_file(source)
+        try:
+            reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise LedgerFileError(f"{source}: cannot be read as a ledger ({exc})") from None
+    else:
+        reader = source
+    writer = sqlite3.connect(str(target))
+    try:
+        reader.backup(writer)
+    except sqlite3.Error as exc:
+        raise LedgerFileError(f"{target}: the copy could not be made ({exc})") from None
+    finally:
+        writer.close()
+        if reader is not source:
+            reader.close()
 
 
 def _node_table_ddl() -> list[str]:

@@ -184,6 +184,22 @@ class CheckpointExportRow(SQLModel, table=True):
     destination: str
 
 
+class RestoreLogRow(SQLModel, table=True):
+    __tablename__ = "restore_log"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    restored_at: str
+    restored_by: str
+    source: str
+    size: int
+    root: str
+    replaced_size: Optional[int] = None
+    replaced_root: Optional[str] = None
+    replaced_kept_at: Optional[str] = None
+    forced: bool
+    reason: Optional[str] = None
+    refused_because: Optional[str] = None
+
+
 PROJECTION_TABLES = (
     PartyRow,
     PartyVersionRow,
