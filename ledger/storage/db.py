@@ -26,7 +26,8 @@ from .tree import ensure_table, write_nodes
 # PRAGMA application_id marks a file as a Disclosure Ledger ("DLGR").
 APPLICATION_ID = 0x444C4752
 SQLITE_HEADER = b"SQLite format 3\x00"
-BUSY_TIMEOUT_SECONDS = 30.0
+BUSY_TIMEOUT_ENV = "DISCLOSURE_LEDGER_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def _migrations() -> list[tuple[str, str]]:
@@ -72,6 +73,33 @@ def leaf_bytes(leaf: dict, body_bytes: bytes) -> bytes:
         b',"seq":', str(leaf["seq"]).encode("ascii"),
         b',"v":', str(leaf["v"]).encode("ascii"), b"}",
     ))
+
+
+def busy_timeout_seconds() -> float:
+    """How long a writer waits for another to finish: $DISCLOSURE_LEDGER_BUSY_TIMEOUT seconds, else 30."""
+    try:
+        return max(0.0, float(os.environ.get(BUSY_TIMEOUT_ENV, DEFAULT_BUSY_TIMEOUT_SECONDS)))
+    except ValueError:
+        return DEFAULT_BUSY_TIMEOUT_SECONDS
+
+
+def write_failure(path: Path, exc: sqlite3.Error) -> LedgerFileError:
+    """A failed write in words a person can act on; the transaction was rolled back whole."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        why = (f"another program kept the ledger busy for more than {busy_timeout_seconds():g} s "
+               f"(set {BUSY_TIMEOUT_ENV} to wait longer); try again")
+    elif "readonly" in text or "read-only" in text:
+        why = "the file or its folder is read-only; check the permissions"
+    elif "full" in text:
+        why = "the disk is full; free some space and try again"
+    elif "malformed" in text or "not a database" in text:
+        why = "the file is damaged; restore it from a backup (`disclosure-ledger restore`)"
+    elif "i/o" in text:
+        why = "the disk reported an input/output error"
+    else:
+        why = f"SQLite said: {exc}"
+    return LedgerFileError(f"{path}: nothing was recorded: {why}")
 
 
 def _create_private(path: Path) -> None:
@@ -146,7 +174,7 @@ class Store:
             conn = sqlite3.connect(
                 str(path),
                 isolation_level=None,
-                timeout=BUSY_TIMEOUT_SECONDS,
+                timeout=busy_timeout_seconds(),
                 check_same_thread=False,
             )
             store = cls(path, conn)
@@ -157,6 +185,9 @@ class Store:
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()
+            text = str(exc).lower()
+            if "locked" in text or "busy" in text or "readonly" in text:
+                raise LedgerFileError(str(write_failure(path, exc)).replace("nothing was recorded", "cannot be opened")) from None
             raise LedgerFileError(f"{path}: cannot be opened as a ledger ({exc})") from None
         except LedgerFileError:
             if conn is not None:
@@ -262,6 +293,10 @@ class Store:
             yield from rows
             next_seq = rows[-1][0] + 1
 
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:  # SQLite may already have rolled back (a full disk, an I/O error)
+            self.conn.execute("ROLLBACK")
+
     def backup_to(self, target: Path) -> None:
         """Copy the whole file to `target` with SQLite's online backup, in one step, so the copy is
         one consistent snapshot even while another process appends."""
@@ -270,22 +305,26 @@ class Store:
     # ---- writing ------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator["WriteTransaction"]:
-        """BEGIN IMMEDIATE: the one writer reads the head, appends, commits or rolls back whole."""
+        """BEGIN IMMEDIATE: the one writer reads the head, appends, commits or rolls back whole.
+        Another writer is waited for (SQLite retries until the busy timeout), never forked."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise LedgerFileError(f"{self.path}: cannot start a write ({exc})") from None
+        except sqlite3.Error as exc:
+            raise write_failure(self.path, exc) from None
         tx = WriteTransaction(self)
         try:
             yield tx
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise write_failure(self.path, exc) from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            self.conn.execute("ROLLBACK")
-            raise LedgerFileError(f"{self.path}: the write could not be committed ({exc})") from None
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise write_failure(self.path, exc) from None
 
 
 class WriteTransaction:
