@@ -1364,6 +1364,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="from_size", type=int, required=True, metavar="M", help="the older size")
     p.add_argument("--to", dest="to_size", type=int, metavar="N", help="the newer size (default: the ledger's size)")
 
+    from .reports.cli import add_report_commands
+    add_report_commands(sub, command)
     return parser
 
 

@@ -22,6 +22,7 @@ SCREENS_HELP = (
     ("c", "Contractors", "the register, status badges, assessments"),
     ("s", "Subject", "every disclosure about one person; recipients to notify; erasure"),
     ("i", "Integrity", "verify every hash, link and query table"),
+    ("t", "Reports", "the annual review, a data subject's report, a regulator's query package"),
 )
 
 
@@ -49,6 +50,7 @@ class LedgerApp(App):
         "contractors": lazy_screen("tui.screens.contractors:ContractorsScreen"),
         "subject": lazy_screen("tui.screens.subject:SubjectScreen"),
         "integrity": lazy_screen("tui.screens.integrity:IntegrityScreen"),
+        "reports": lazy_screen("tui.screens.reports:ReportsScreen"),
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
@@ -61,6 +63,7 @@ class LedgerApp(App):
         Binding("c", "switch_mode('contractors')", "Contractors"),
         Binding("s", "switch_mode('subject')", "Subject"),
         Binding("i", "switch_mode('integrity')", "Integrity"),
+        Binding("t", "switch_mode('reports')", "Reports", show=False),
         Binding("ctrl+t", "toggle_theme", "Light / dark theme", show=False),
     ]
 

@@ -1,0 +1,140 @@
+"""What every report says about the ledger's integrity: the verification result, and the signed
+checkpoints at the end of the period and at report time. Also one pass over the entries that
+finds the size of the ledger at a moment and the change entries of a period."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable
+
+from ..domain import CheckpointView
+from ..service import LedgerService
+
+Progress = Callable[[str], None]
+STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+CHANGE_KINDS = (b"disclosure.corrected", b"disclosure.voided", b"subject.erased")
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    ok: bool
+    size: int
+    root: str
+    first_bad_seq: int | None
+    problems: tuple[str, ...]
+    checked_at: str
+    fresh: bool          # run for this report (False: the last logged result)
+
+
+@dataclass(frozen=True, slots=True)
+class Integrity:
+    verification: VerificationResult | None
+    size: int
+    root: str
+    size_at_period_end: int | None
+    checkpoint_at_period_end: CheckpointView | None
+    checkpoint_now: CheckpointView | None
+    verifier_keys: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        def cp(c: CheckpointView | None):
+            return None if c is None else {"size": c.size, "root": c.root, "key_id": c.key_id,
+                                           "made_at": c.made_at, "reason": c.reason, "note": c.note}
+        v = self.verification
+        return {
+            "size": self.size, "root": self.root, "size_at_period_end": self.size_at_period_end,
+            "verification": None if v is None else {
+                "ok": v.ok, "size": v.size, "root": v.root, "first_bad_seq": v.first_bad_seq,
+                "problems": list(v.problems), "checked_at": v.checked_at, "run_for_this_report": v.fresh},
+            "checkpoint_at_period_end": cp(self.checkpoint_at_period_end),
+            "checkpoint_now": cp(self.checkpoint_now),
+            "verifier_keys": list(self.verifier_keys),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEntry:
+    seq: int
+    kind: str
+    recorded_at: str
+    recorded_by: str
+    body: dict
+
+
+@dataclass(frozen=True, slots=True)
+class EntryScan:
+    size_before: int                       # entries recorded before the period started
+    size_at_end: int                       # entries recorded by the end of the period
+    changes: tuple[ChangeEntry, ...]       # corrections, voids and erasures recorded in the period
+
+
+def moment_after(service: LedgerService, day: date) -> str:
+    """The first instant after `day` in the company's time zone, as a recorded_at string (UTC)."""
+    local = datetime.combine(day + timedelta(days=1), time(0), tzinfo=service.zone)
+    return local.astimezone(timezone.utc).strftime(STAMP)
+
+
+def _tail_string(leaf: bytes, key: bytes) -> str:
+    """A top-level string of a leaf's envelope, which follows the body (so: the last occurrence)."""
+    start = leaf.rfind(b',"' + key + b'":"') + len(key) + 5
+    return leaf[start:leaf.index(b'"', start)].decode("utf-8")
+
+
+def scan_entries(service: LedgerService, start: date, end: date) -> EntryScan:
+    """One pass over the leaves: how big the ledger was when the period began and ended, and the
+    corrections, voids and erasures recorded in it. Only those few leaves are decoded."""
+    begins, ends = moment_after(service, start - timedelta(days=1)), moment_after(service, end)
+    size_before = size_at_end = 0
+    before_done = end_done = False
+    changes: list[ChangeEntry] = []
+    for seq, leaf, _ in service.store.iter_entries():
+        recorded_at = _tail_string(leaf, b"recorded_at")
+        if not before_done:
+            if recorded_at < begins:
+                size_before = seq
+            else:
+                before_done = True
+        if not end_done:
+            if recorded_at < ends:
+                size_at_end = seq
+            else:
+                end_done = True
+        if begins <= recorded_at < ends and _tail_string(leaf, b"kind").encode() in CHANGE_KINDS:
+            entry = json.loads(leaf)
+            changes.append(ChangeEntry(seq, entry["kind"], entry["recorded_at"], entry["recorded_by"], entry["body"]))
+    return EntryScan(size_before, size_at_end, tuple(changes))
+
+
+def verification(service: LedgerService, run: bool, progress: Progress | None = None) -> VerificationResult | None:
+    """Verify now (run=True), or take the last logged verification."""
+    if run:
+        report = service.verify(progress=(lambda done, total: progress(f"verifying {done:,} of {total:,} entries"))
+                                if progress else None)
+        logged = service.last_verification()
+        checked_at = logged.verified_at if logged is not None else service.now().strftime(STAMP)
+        return VerificationResult(report.ok, report.size, report.root, report.first_bad_seq,
+                                  tuple(p.what for p in report.problems), checked_at, True)
+    last = service.last_verification()
+    if last is None:
+        return None
+    return VerificationResult(last.ok, last.size, last.root, last.first_bad_seq, (), last.verified_at, False)
+
+
+def current_checkpoint(service: LedgerService, reason: str = "report") -> CheckpointView | None:
+    """A checkpoint of the ledger as it is now: signed for the report when a key is at hand,
+    else the latest one there is (which may be older than the ledger)."""
+    if service.can_sign():
+        return service.make_checkpoint(reason)
+    return service.latest_checkpoint()
+
+
+def integrity(service: LedgerService, *, verify: bool, size_at_period_end: int | None,
+              progress: Progress | None = None, sign: bool = True) -> Integrity:
+    result = verification(service, verify, progress)
+    now = current_checkpoint(service) if sign else service.latest_checkpoint()
+    at_end = service.latest_checkpoint(size_at_period_end) if size_at_period_end else None
+    size = service.store.size()
+    return Integrity(result, size, service.root_at(size), size_at_period_end, at_end, now,
+                     tuple(service.verifier_keys()))

@@ -1,0 +1,88 @@
+"""Writing a report: Markdown, self-contained HTML and PDF from one Jinja2 template family, and
+CSV / JSON of the underlying rows. HTML escapes every value (autoescape); CSV neutralises cells
+a spreadsheet would run as formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from .charts import bar_chart_svg
+from .document import BarChart, Document
+from .labels import labels_for
+from .safety import csv_cell
+
+FORMATS = ("md", "html", "pdf", "csv", "json")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def _md_text(value: object) -> str:
+    """Text in Markdown, read as text: markup characters escaped, one line."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+
+
+def _css_string(value: object) -> str:
+    """A value inside a CSS string literal (the PDF page footer)."""
+    return re.sub(r'[\\"<>\n\r]', " ", str(value))
+
+
+def _row_total(chart: BarChart, row: int) -> int:
+    return sum(values[row] for _, values in chart.series)
+
+
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=PackageLoader("ledger.reports", "templates"),
+        autoescape=select_autoescape(["html.j2"]) if autoescape else False,
+        undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True,
+    )
+    env.filters.update(svg=bar_chart_svg, md_text=_md_text, md_cell=_md_text, css_string=_css_string,
+                       row_total=_row_total)
+    return env
+
+
+_HTML = _environment(autoescape=True)
+_MARKDOWN = _environment(autoescape=False)
+
+
+def markdown(doc: Document) -> str:
+    text = _MARKDOWN.get_template("report.md.j2").render(doc=doc, labels=labels_for(doc.lang))
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def html(doc: Document) -> str:
+    return _HTML.get_template("report.html.j2").render(doc=doc, labels=labels_for(doc.lang))
+
+
+def pdf(doc: Document) -> bytes:
+    from weasyprint import HTML   # imported when a PDF is asked for: it loads pango
+
+    return HTML(string=html(doc)).write_pdf()
+
+
+def csv_text(rows: Iterable[Mapping[str, object]], columns: Sequence[str]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(row.get(column)) for column in columns])
+    return out.getvalue()
+
+
+def json_text(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8", newline="")
+    return path
