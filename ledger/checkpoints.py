@@ -32,6 +32,7 @@ class Finding:
     seq: int | None
     what: str
     evidence: tuple[str, ...] = ()
+    exact: bool = True  # False: `seq` is only the first entry of the range where the change must be
 
 
 def open_note(note: str, keys: Iterable[VerifierKey], origin: str) -> Checkpoint:
@@ -50,11 +51,16 @@ def compare_with_ledger(checkpoint: Checkpoint, label: str, size: int, root_at: 
             f"{label} was signed when the ledger had {checkpoint.size:,} entries, but it now has only "
             f"{size:,}: entries {size + 1:,} to {checkpoint.size:,} were removed (the ledger was cut short "
             "or an older backup was put back)"))
-    if root_at(checkpoint.size) != checkpoint.root:
+    try:
+        root = root_at(checkpoint.size)
+    except (ValueError, LookupError):
+        return Finding(None, f"{label} cannot be compared: the ledger's first {checkpoint.size:,} entries are not all "
+                             "there or not readable (see the problems with the entries)", exact=False)
+    if root != checkpoint.root:
         return Finding(matched_below + 1, (
             f"{label} does not match the ledger's first {checkpoint.size:,} entries: something in entries "
             f"{matched_below + 1:,} to {checkpoint.size:,} was changed, removed or reordered since it "
-            "was signed, even though the hashes were made to agree (the ledger was rewritten)"))
+            "was signed, even though the hashes were made to agree (the ledger was rewritten)"), exact=False)
     return None
 
 
@@ -98,13 +104,13 @@ def check_stored(checkpoints: list[CheckpointView], keys: list[VerifierKey], ori
         label = f"checkpoint #{view.id} ({view.made_at})"
         finding = compare_with_ledger(checkpoint, label, size, root_at, matched_below)
         if finding is not None:
-            findings.append(Finding(finding.seq, finding.what, (view.note,)))
+            findings.append(Finding(finding.seq, finding.what, (view.note,), finding.exact))
             continue
         if previous is not None and previous.size > 0:
             try:
                 merkle.verify_consistency(previous.size, tree_size, previous.root, checkpoint.root,
                                           consistency_path(previous.size, tree_size))
-            except merkle.ProofError as exc:
+            except (merkle.ProofError, ValueError, LookupError) as exc:
                 findings.append(Finding(previous.size + 1, (
                     f"{label} is not consistent with the checkpoint at {previous.size:,} entries: {exc}"),
                     (view.note,)))
@@ -125,4 +131,4 @@ def check_outside(note: str, source: str, keys: list[VerifierKey], origin: str, 
                 if "no signature on the note is by a known verifier key" in str(exc) else "")
         return None, [Finding(None, f"{label} cannot be trusted: {exc}{hint}")]
     finding = compare_with_ledger(checkpoint, label, size, root_at)
-    return checkpoint, ([] if finding is None else [Finding(finding.seq, finding.what, (note,))])
+    return checkpoint, ([] if finding is None else [Finding(finding.seq, finding.what, (note,), finding.exact)])

@@ -872,8 +872,12 @@ class LedgerService:
             findings += more
             report.against = None if checkpoint is None else {
                 "source": against_source, "size": checkpoint.size, "root": checkpoint.root.hex(), "ok": not more}
+        located = report.first_bad_seq is not None
         for finding in findings:
-            report.add(finding.seq, finding.what, finding.evidence)
+            # a checkpoint that no longer matches only bounds where the change is; an entry the
+            # chain pass already named is the better place to point at
+            seq = None if located and not finding.exact else finding.seq
+            report.add(seq, finding.what, finding.evidence)
         for name, how in guards.missing_or_altered(self.store.conn):
             guarded = name.rsplit("_append_only", 1)[0].split("_next_seq")[0].replace("_", " ")
             report.add(None, f"the safeguard {name}, which refuses to change or remove {guarded} rows, was {how}: "
