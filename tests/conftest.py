@@ -16,6 +16,21 @@ from ledger.service import LedgerService
 DEFAULT_NOW = datetime(2026, 6, 15, 3, 0, tzinfo=timezone.utc)  # 12:00 in Tokyo
 
 
+@pytest.fixture
+def command_line(capsys):
+    """Run `disclosure-ledger ARGS...` in this process: (exit code, stdout, stderr), never a traceback."""
+    from ledger.cli import main
+
+    def run(*argv) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, out, err
+
+    return run
+
+
 @pytest.fixture(autouse=True)
 def private_key_folder(tmp_path_factory, monkeypatch):
     """Signing keys go to a folder of the test's own (the environment reaches subprocesses too),

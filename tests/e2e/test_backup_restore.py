@@ -12,16 +12,8 @@ from contextlib import closing
 
 import pytest
 
-from ledger.cli import main
 from ledger.service import LedgerService
 
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def digest(path) -> str:
@@ -48,9 +40,9 @@ def restore_log(path) -> list[tuple]:
         return conn.execute("SELECT forced, reason, refused_because, size FROM restore_log").fetchall()
 
 
-def test_a_backup_is_an_owner_only_verified_copy_and_never_overwrites(ledger, capsys, tmp_path):
+def test_a_backup_is_an_owner_only_verified_copy_and_never_overwrites(ledger, command_line, tmp_path):
     out = tmp_path / "backup.db"
-    code, text, _ = run(capsys, "--db", ledger, "backup", "--out", out)
+    code, text, _ = command_line("--db", ledger, "backup", "--out", out)
     assert code == 0 and "the copy verifies" in text
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert not list(tmp_path.glob(".*part*")) and not (tmp_path / "backup.db-wal").exists()
@@ -58,13 +50,13 @@ def test_a_backup_is_an_owner_only_verified_copy_and_never_overwrites(ledger, ca
         assert copy.store.size() == original.store.size() == 2
         assert copy.root_at(2) == original.root_at(2) and copy.verify().ok
     before = digest(out)
-    code, _, err = run(capsys, "--db", ledger, "backup", "--out", out)
+    code, _, err = command_line("--db", ledger, "backup", "--out", out)
     assert code == 2 and "never overwrites" in err and digest(out) == before
 
 
-def test_a_new_ledger_file_is_owner_only(tmp_path, capsys):
+def test_a_new_ledger_file_is_owner_only(tmp_path, command_line):
     path = tmp_path / "new.db"
-    assert run(capsys, "--db", path, "init")[0] == 0
+    assert command_line("--db", path, "init")[0] == 0
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
@@ -93,61 +85,61 @@ def test_a_backup_taken_while_another_writer_appends_is_consistent(ledger, tmp_p
             assert report.ok and report.size == result.size and 2 <= result.size <= 152
 
 
-def test_restore_refuses_a_backup_older_than_an_exported_checkpoint_and_changes_nothing(ledger, capsys, tmp_path):
+def test_restore_refuses_a_backup_older_than_an_exported_checkpoint_and_changes_nothing(ledger, command_line, tmp_path):
     old = tmp_path / "old.db"
-    assert run(capsys, "--db", ledger, "backup", "--out", old)[0] == 0
+    assert command_line("--db", ledger, "backup", "--out", old)[0] == 0
     add_party(ledger, "Second KK")
-    assert run(capsys, "--db", ledger, "checkpoint", "export", "--out", tmp_path / "auditor.note")[0] == 0
+    assert command_line("--db", ledger, "checkpoint", "export", "--out", tmp_path / "auditor.note")[0] == 0
     before = digest(ledger)
-    code, _, err = run(capsys, "--db", ledger, "restore", old)
+    code, _, err = command_line("--db", ledger, "restore", old)
     assert code == 2
     assert "checkpoint #1 of 3 entries has left the ledger" in err and "has only 2 entries" in err
     assert "Nothing was changed" in err and digest(ledger) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("ledger.db.", ".ledger"))) == []
 
-    code, _, err = run(capsys, "--db", ledger, "restore", old, "--force")
+    code, _, err = command_line("--db", ledger, "restore", old, "--force")
     assert code == 2 and "reason" in err and digest(ledger) == before
 
-    code, text, _ = run(capsys, "--db", ledger, "restore", old, "--force", "--reason", "the disk failed")
+    code, text, _ = command_line("--db", ledger, "restore", old, "--force", "--reason", "the disk failed")
     assert code == 0 and "Forced past: checkpoint #1" in text
     [kept] = [p for p in tmp_path.iterdir() if p.name.startswith("ledger.db.replaced-")]
     assert digest(kept) == before  # nothing is lost: the replaced ledger is kept
     assert restore_log(ledger) == [(1, "the disk failed", restore_log(ledger)[0][2], 2)]
     assert "has only 2 entries" in restore_log(ledger)[0][2]
     # the same ledger's keys came along, so the auditor's checkpoint now tells the rollback
-    code, text, _ = run(capsys, "--db", ledger, "verify", "--against", tmp_path / "auditor.note")
+    code, text, _ = command_line("--db", ledger, "verify", "--against", tmp_path / "auditor.note")
     assert code == 1 and "cut short or an older backup was put back" in text
 
 
-def test_restore_of_an_equal_or_newer_backup_needs_no_force(ledger, capsys, tmp_path):
-    assert run(capsys, "--db", ledger, "checkpoint", "export", "--out", tmp_path / "auditor.note")[0] == 0
+def test_restore_of_an_equal_or_newer_backup_needs_no_force(ledger, command_line, tmp_path):
+    assert command_line("--db", ledger, "checkpoint", "export", "--out", tmp_path / "auditor.note")[0] == 0
     backup = tmp_path / "same.db"
-    assert run(capsys, "--db", ledger, "backup", "--out", backup)[0] == 0
-    code, text, _ = run(capsys, "--db", ledger, "restore", backup)
+    assert command_line("--db", ledger, "backup", "--out", backup)[0] == 0
+    code, text, _ = command_line("--db", ledger, "restore", backup)
     assert code == 0 and "Restored 2 entries" in text and "Forced" not in text
     assert restore_log(ledger) == [(0, None, None, 2)]
-    assert run(capsys, "--db", ledger, "verify", "--against", tmp_path / "auditor.note")[0] == 0
+    assert command_line("--db", ledger, "verify", "--against", tmp_path / "auditor.note")[0] == 0
 
 
-def test_restore_refuses_losing_entries_even_without_an_export(ledger, capsys, tmp_path):
+def test_restore_refuses_losing_entries_even_without_an_export(ledger, command_line, tmp_path):
     old = tmp_path / "old.db"
-    run(capsys, "--db", ledger, "backup", "--out", old)
+    command_line("--db", ledger, "backup", "--out", old)
     add_party(ledger, "Second KK")
-    code, _, err = run(capsys, "--db", ledger, "restore", old)
+    code, _, err = command_line("--db", ledger, "restore", old)
     assert code == 2 and "1 entries more than the backup" in err
 
 
-def test_restore_refuses_another_ledger_and_files_that_are_not_ledgers(ledger, capsys, tmp_path):
+def test_restore_refuses_another_ledger_and_files_that_are_not_ledgers(ledger, command_line, tmp_path):
     other = tmp_path / "other.db"
     with LedgerService.open(other, create=True):
         pass
-    code, _, err = run(capsys, "--db", ledger, "restore", other)
+    code, _, err = command_line("--db", ledger, "restore", other)
     assert code == 2 and "another ledger" in err
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not a database at all" * 100)
     before = digest(ledger)
-    code, _, err = run(capsys, "--db", ledger, "restore", junk)
+    code, _, err = command_line("--db", ledger, "restore", junk)
     assert code == 2 and "not an SQLite database" in err and digest(ledger) == before
-    code, _, err = run(capsys, "--db", ledger, "restore", tmp_path / "missing.db")
+    code, _, err = command_line("--db", ledger, "restore", tmp_path / "missing.db")
     assert code == 2 and "no such backup file" in err
     assert not [p for p in tmp_path.iterdir() if "restoring" in p.name]
