@@ -1,18 +1,25 @@
-"""`disclosure-ledger bench`: build a ledger of realistic shape in a temporary folder and print
-how fast the core works on it. Figures, not asserts: the machine decides what is fast."""
+"""`disclosure-ledger bench`: build a ledger of realistic shape in a temporary folder, time every
+operation of the product on it, and time the same work done the plainest way next to it (raw
+SQLite, raw hashlib, the pymerkle library), so each figure has a ratio "ours / baseline".
+Figures, not asserts: the machine decides what is fast. Progress goes to stderr."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
-import resource
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable, Iterator
 
+from .chain import merkle
+from .domain import DisclosureFilter
 from .service import LedgerService
 
 BENCH_NOW = datetime(2026, 11, 1, 3, 0, tzinfo=timezone.utc)
@@ -101,107 +108,377 @@ def synthetic_rows(parties: list[tuple[str, str, str]], count: int, seed: int = 
     return rows
 
 
+
+IMPORT_BATCH = 100_000   # rows per import: a year's batch; keeps the rows in memory bounded
+APPENDS = 300            # single durable appends (ours, raw SQLite, pymerkle)
+PROOFS = 200             # random proofs of each kind at the full size
+LOOKUPS = 30             # subject lookups, browser pages and filtered queries
+READ_BATCH = 20_000      # leaves read at a time for the baselines
+
+
 def _peak_mb() -> float:
+    """Peak resident memory since the last `_reset_peak` (Linux), else since the start."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _percentiles(latencies: list[float]) -> tuple[float, float]:
+def _reset_peak() -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _ms(latencies: list[float]) -> tuple[float, float]:
+    """(p50, p99) in milliseconds."""
     ordered = sorted(latencies)
-    return statistics.median(ordered) * 1000, ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000
+    return round(statistics.median(ordered) * 1000, 3), round(ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000, 3)
 
 
-def _bench_proofs(service: LedgerService, results: dict, key: str, count: int = 200, seed: int = 11) -> None:
-    """Inclusion and consistency proof generation at the ledger's full size (random seqs and
-    first sizes), each proof checked once outside the timing."""
-    from .chain import merkle
-    rng = random.Random(seed)
-    size = service.store.size()
-    root = bytes.fromhex(service.root_at(size))
-    for name in ("inclusion", "consistency"):
-        latencies = []
-        for _ in range(count):
-            point = rng.randrange(1, size + 1)
-            t0 = time.perf_counter()
-            proof = service.inclusion_proof(point) if name == "inclusion" else service.consistency_proof(point)
-            latencies.append(time.perf_counter() - t0)
-            if name == "inclusion":
-                merkle.verify_inclusion(point - 1, size, bytes.fromhex(proof["leaf_hash"]),
-                                        [bytes.fromhex(h) for h in proof["audit_path"]], root)
-            else:
-                merkle.verify_consistency(point, size, bytes.fromhex(proof["first_root"]), root,
-                                          [bytes.fromhex(h) for h in proof["path"]])
-        p50, p99 = _percentiles(latencies)
-        results.update({f"{name}_proof{key}_p50_ms": round(p50, 3), f"{name}_proof{key}_p99_ms": round(p99, 3)})
-        label = {"inclusion": "inclusion proof", "consistency": "consist. proof"}[name]
-        _say(f"{label:<16} {size:>9,} entries, {count} random proofs at full size: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
-
-
-def run_bench(entries: int = 100_000, verify_sizes: list[int] | None = None, out: str | None = None,
-              appends: int = 300, proofs_on: list[str] | None = None) -> int:
-    results: dict[str, object] = {"entries": entries}
-    with tempfile.TemporaryDirectory(prefix="disclosure-ledger-bench-") as folder:
-        path = Path(folder) / "bench.db"
-        service = LedgerService.open(path, create=True, operator="bench", clock=_clock)
-        parties = _register_parties(service, 50)
-        rows = synthetic_rows(parties, entries)
-        started = time.perf_counter()
-        service.import_disclosures(rows, source="bench")
-        elapsed = time.perf_counter() - started
-        results["import_entries_per_s"] = round(entries / elapsed)
-        _say(f"bulk import      {entries:>9,} disclosures in {elapsed:6.2f} s  = {entries / elapsed:>9,.0f} entries/s")
-
-        latencies = []
-        for row in rows[:appends]:
-            t0 = time.perf_counter()
-            service.record_disclosure(row)
-            latencies.append(time.perf_counter() - t0)
-        total = sum(latencies)
-        p50 = statistics.median(latencies) * 1000
-        p99 = sorted(latencies)[int(len(latencies) * 0.99) - 1] * 1000
-        results.update(append_per_s=round(appends / total), append_p50_ms=round(p50, 3), append_p99_ms=round(p99, 3))
-        _say(f"durable appends  {appends:>9,} single commits          = {appends / total:>9,.0f} appends/s  (p50 {p50:.2f} ms, p99 {p99:.2f} ms)")
-
-        size = service.counts()["entries"]
-        started = time.perf_counter()
-        report = service.verify()
-        elapsed = time.perf_counter() - started
-        results["verify_entries_per_s"] = round(size / elapsed)
-        _say(f"verify           {size:>9,} entries in {elapsed:6.2f} s      = {size / elapsed:>9,.0f} entries/s  ({'intact' if report.ok else 'NOT intact'})")
-        _bench_proofs(service, results, "")
-        service.close()
-        results["bytes_per_entry"] = round(path.stat().st_size / size)
-        _say(f"file size        {path.stat().st_size / 1e6:9.1f} MB = {path.stat().st_size / size:,.0f} bytes/entry")
-
-        for extra in verify_sizes or ():
-            vpath = Path(folder) / f"verify-{extra}.db"
-            vservice = LedgerService.open(vpath, create=True, operator="bench", clock=_clock)
-            vparties = _register_parties(vservice, 50)
-            done = 0
-            while done < extra:
-                chunk = min(100_000, extra - done)
-                vservice.import_disclosures(synthetic_rows(vparties, chunk, seed=done + 1), source="bench")
-                done += chunk
-            size = vservice.counts()["entries"]
-            started = time.perf_counter()
-            report = vservice.verify()
-            elapsed = time.perf_counter() - started
-            results[f"verify_{extra}_entries_per_s"] = round(size / elapsed)
-            _say(f"verify           {size:>9,} entries in {elapsed:6.2f} s      = {size / elapsed:>9,.0f} entries/s  ({'intact' if report.ok else 'NOT intact'})")
-            _bench_proofs(vservice, results, f"_{extra}")
-            vservice.close()
-    for ledger in proofs_on or ():
-        pservice = LedgerService.open(Path(ledger), operator="bench", clock=_clock)
-        try:
-            _bench_proofs(pservice, results, f"_{Path(ledger).name}")
-        finally:
-            pservice.close()
-    results["peak_memory_mb"] = round(_peak_mb(), 1)
-    _say(f"peak memory      {_peak_mb():9.1f} MB")
-    if out:
-        Path(out).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    return 0
+def _timed(call: Callable[[], object]) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, result
 
 
 def _say(line: str) -> None:
-    print(line, flush=True)
-    sys.stdout.flush()
+    print(f"[bench] {line}", file=sys.stderr, flush=True)
+
+
+def _leaf_batches(path: Path, size: int) -> Iterator[list[tuple[int, bytes, bytes]]]:
+    """(seq, leaf, leaf_hash) of the first `size` entries of a ledger, a batch at a time."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        after = 0
+        while after < size:
+            rows = conn.execute("SELECT seq, leaf, leaf_hash FROM entry WHERE seq > ? AND seq <= ? ORDER BY seq "
+                                "LIMIT ?", (after, size, READ_BATCH)).fetchall()
+            if not rows:
+                return
+            yield rows
+            after = rows[-1][0]
+    finally:
+        conn.close()
+
+
+def _plain_root(hashes: list[bytes]) -> bytes:
+    """RFC 9162 MTH, level by level (a lone last node moves up unchanged)."""
+    if not hashes:
+        return hashlib.sha256(b"").digest()
+    sha256, level = hashlib.sha256, hashes
+    while len(level) > 1:
+        paired = [sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
+@dataclass
+class Figures:
+    """The figures of one run, with the baselines they are compared with."""
+    values: dict
+
+    def put(self, **figures: object) -> None:
+        self.values.update(figures)
+
+    def ratio(self, name: str, ours: str, baseline: str) -> None:
+        """ours / baseline (for rates: the share of the baseline's speed; for times: how many times as long)."""
+        a, b = self.values.get(ours), self.values.get(baseline)
+        self.values[name] = round(a / b, 3) if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
+
+
+# ---- our operations ---------------------------------------------------------------------------
+
+def _build(service: LedgerService, entries: int, figures: Figures) -> list[str]:
+    """Import `entries` disclosures in batches, then correct and void a few. Returns some subjects."""
+    parties = _register_parties(service, 50)
+    subjects: list[str] = []
+    elapsed, done = 0.0, 0
+    while done < entries:
+        rows = synthetic_rows(parties, min(IMPORT_BATCH, entries - done), seed=done + 1)
+        subjects.extend(s for row in rows[:LOOKUPS * 4] for s in row.get("subjects", ()))
+        took, _ = _timed(lambda: service.import_disclosures(rows, source="bench"))
+        elapsed += took
+        done += len(rows)
+        del rows
+        _say(f"imported {done:,} / {entries:,} disclosures ({done / elapsed:,.0f} entries/s)")
+    figures.put(import_entries_per_s=round(entries / elapsed), import_s=round(elapsed, 3))
+    # Corrections and voids: about one in a thousand disclosures.
+    rng = random.Random(5)
+    first = service.store.size() - entries + 1
+    for i in range(max(2, min(entries // 1000, 500))):
+        seq = rng.randrange(first, first + entries)
+        if i % 2:
+            service.void_disclosure(seq, "sent to the wrong recipient")
+        else:
+            service.correct_disclosure(seq, {"method": "encrypted_email"}, "the method was entered wrongly")
+    return subjects
+
+
+def _durable_appends(service: LedgerService, parties_rows: list[dict], figures: Figures) -> None:
+    latencies = [_timed(lambda: service.record_disclosure(row))[0] for row in parties_rows]
+    p50, p99 = _ms(latencies)
+    figures.put(append_per_s=round(len(latencies) / sum(latencies)), append_p50_ms=p50, append_p99_ms=p99)
+    _say(f"durable appends: {figures.values['append_per_s']:,}/s")
+
+
+def _verify(service: LedgerService, figures: Figures) -> None:
+    size = service.store.size()
+    elapsed, report = _timed(service.verify)
+    figures.put(verify_entries_per_s=round(size / elapsed), verify_s=round(elapsed, 3), verify_ok=report.ok,
+                root=report.root)
+    _say(f"verify: {size:,} entries in {elapsed:.2f} s ({'intact' if report.ok else 'NOT intact'})")
+
+
+def _proofs(service: LedgerService, figures: Figures) -> None:
+    """Inclusion and consistency proofs at the full size: made by the service, checked by a verifier."""
+    rng = random.Random(11)
+    size = service.store.size()
+    root = bytes.fromhex(service.root_at(size))
+    made: dict[str, list[float]] = {"inclusion": [], "consistency": []}
+    checked: dict[str, list[float]] = {"inclusion": [], "consistency": []}
+    for _ in range(PROOFS):
+        seq = rng.randrange(1, size + 1)
+        took, proof = _timed(lambda: service.inclusion_proof(seq))
+        made["inclusion"].append(took)
+        path = [bytes.fromhex(h) for h in proof["audit_path"]]
+        leaf_hash = bytes.fromhex(proof["leaf_hash"])
+        checked["inclusion"].append(_timed(lambda: merkle.verify_inclusion(seq - 1, size, leaf_hash, path, root))[0])
+        first = rng.randrange(1, size + 1)
+        took, proof = _timed(lambda: service.consistency_proof(first))
+        made["consistency"].append(took)
+        path = [bytes.fromhex(h) for h in proof["path"]]
+        first_root = bytes.fromhex(proof["first_root"])
+        checked["consistency"].append(_timed(lambda: merkle.verify_consistency(first, size, first_root, root, path))[0])
+    for kind in made:
+        p50, p99 = _ms(made[kind])
+        v50, v99 = _ms(checked[kind])
+        figures.put(**{f"{kind}_proof_p50_ms": p50, f"{kind}_proof_p99_ms": p99,
+                       f"{kind}_verify_p50_ms": v50, f"{kind}_verify_p99_ms": v99})
+    _say("proofs: made and checked")
+
+
+def _queries(service: LedgerService, subjects: list[str], figures: Figures) -> None:
+    rng = random.Random(13)
+    parties = [p.party_id for p in service.parties()]
+    lookups = [_timed(lambda: service.subject_disclosures(rng.choice(subjects)))[0] for _ in range(LOOKUPS)]
+    pages = [_timed(lambda: service.disclosures(DisclosureFilter(), limit=200))[0] for _ in range(LOOKUPS)]
+    # One recipient's releases in one year, every row (no page limit).
+    filtered = [_timed(lambda: service.disclosures(DisclosureFilter(
+        since=date(2025, 1, 1), until=date(2025, 12, 31), recipient=rng.choice(parties)), limit=None))[0]
+        for _ in range(LOOKUPS)]
+    for name, latencies in (("subject_lookup", lookups), ("browser_page", pages), ("filtered_query", filtered)):
+        p50, p99 = _ms(latencies)
+        figures.put(**{f"{name}_p50_ms": p50, f"{name}_p99_ms": p99})
+    _say("queries: subject lookup, browser page, filtered query")
+
+
+def _annual_review(service: LedgerService, figures: Figures) -> None:
+    """The annual review as HTML, as `report annual --format html` makes it, when the reports exist."""
+    try:
+        from .reports.annual import annual_document, build_annual
+        from .reports.period import calendar_year
+        from .reports.render import html
+    except ImportError:
+        figures.put(annual_review_html_s=None, annual_review_html="n/a (reports not available)")
+        return
+    _reset_peak()
+    elapsed, text = _timed(lambda: html(annual_document(service, review := build_annual(service, calendar_year(2025)))))
+    figures.put(annual_review_html_s=round(elapsed, 3), annual_review_html=f"{len(text):,} characters",
+                annual_review_peak_memory_mb=round(_peak_mb(), 1))
+    _say(f"annual review (HTML): {elapsed:.2f} s")
+
+
+# ---- the baselines ----------------------------------------------------------------------------
+
+def _raw_sqlite(ledger: Path, size: int, folder: Path, figures: Figures) -> None:
+    """The same leaf bytes inserted into a bare table in one transaction, then single-row durable
+    commits (WAL, synchronous=FULL): SQLite with no logic."""
+    conn = sqlite3.connect(str(folder / "raw.db"), isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE entry (seq INTEGER PRIMARY KEY, leaf BLOB NOT NULL, leaf_hash BLOB NOT NULL)")
+    elapsed = 0.0
+    conn.execute("BEGIN")
+    for rows in _leaf_batches(ledger, size):
+        elapsed += _timed(lambda: conn.executemany("INSERT INTO entry VALUES (?, ?, ?)", rows))[0]
+        last = rows[-1]
+    elapsed += _timed(lambda: conn.execute("COMMIT"))[0]
+    latencies = []
+    for i in range(APPENDS):
+        latencies.append(_timed(lambda: conn.execute("INSERT INTO entry VALUES (?, ?, ?)",
+                                                     (size + i + 1, last[1], last[2])))[0])
+    conn.close()
+    p50, p99 = _ms(latencies)
+    figures.put(raw_sqlite_insert_entries_per_s=round(size / elapsed), raw_durable_commits_per_s=round(
+        len(latencies) / sum(latencies)), raw_durable_p50_ms=p50, raw_durable_p99_ms=p99)
+    _say("baseline: raw SQLite")
+
+
+def _raw_hashing(ledger: Path, size: int, figures: Figures) -> bytes:
+    """SHA-256 leaf hashes of the same leaves and a plain RFC 9162 root: the floor under verify."""
+    sha256, hashes, elapsed = hashlib.sha256, [], 0.0
+    for rows in _leaf_batches(ledger, size):
+        elapsed += _timed(lambda: hashes.extend([sha256(b"\x00" + leaf).digest() for _, leaf, _ in rows]))[0]
+    took, root = _timed(lambda: _plain_root(hashes))
+    elapsed += took
+    figures.put(raw_hash_root_entries_per_s=round(size / elapsed), raw_hash_root_s=round(elapsed, 3))
+    _say("baseline: raw hashing")
+    return root
+
+
+def _pymerkle(ledger: Path, size: int, folder: Path, figures: Figures) -> None:
+    """pymerkle's SqliteTree over the same leaves: bulk appends, single appends, proofs."""
+    try:
+        import pymerkle
+    except ImportError:
+        figures.put(pymerkle="n/a (pymerkle not installed: it is a development dependency)")
+        return
+    tree = pymerkle.SqliteTree(str(folder / "pymerkle.db"))
+    try:
+        elapsed = 0.0
+        for rows in _leaf_batches(ledger, size):
+            leaves = [leaf for _, leaf, _ in rows]
+            elapsed += _timed(lambda: tree.append_entries(leaves))[0]
+        figures.put(pymerkle_bulk_append_entries_per_s=round(size / elapsed),
+                    pymerkle_root_matches=tree.get_root(size).hex() == figures.values.get("root_at_import"))
+        latencies = [_timed(lambda: tree.append_entry(b"bench %d" % i))[0] for i in range(APPENDS)]
+        p50, p99 = _ms(latencies)
+        figures.put(pymerkle_append_per_s=round(len(latencies) / sum(latencies)), pymerkle_append_p50_ms=p50,
+                    pymerkle_append_p99_ms=p99)
+        rng = random.Random(11)
+        full = tree.get_size()
+        root = tree.get_root()
+        made = {"inclusion": [], "consistency": []}
+        checked = {"inclusion": [], "consistency": []}
+        for _ in range(PROOFS):
+            index = rng.randrange(1, full + 1)
+            took, proof = _timed(lambda: tree.prove_inclusion(index))
+            made["inclusion"].append(took)
+            base = tree.get_leaf(index)
+            checked["inclusion"].append(_timed(lambda: pymerkle.verify_inclusion(base, root, proof))[0])
+            prior = rng.randrange(1, full + 1)
+            took, proof = _timed(lambda: tree.prove_consistency(prior))
+            made["consistency"].append(took)
+            prior_root = tree.get_root(prior)
+            checked["consistency"].append(_timed(lambda: pymerkle.verify_consistency(prior_root, root, proof))[0])
+        for kind in made:
+            p50, p99 = _ms(made[kind])
+            v50, v99 = _ms(checked[kind])
+            figures.put(**{f"pymerkle_{kind}_proof_p50_ms": p50, f"pymerkle_{kind}_proof_p99_ms": p99,
+                           f"pymerkle_{kind}_verify_p50_ms": v50, f"pymerkle_{kind}_verify_p99_ms": v99})
+    finally:
+        tree.close()
+    _say("baseline: pymerkle")
+
+
+# ---- the run ----------------------------------------------------------------------------------
+
+def run_bench(entries: int = 100_000, out: str | None = None) -> int:
+    figures = Figures({"entries": entries})
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="disclosure-ledger-bench-") as name:
+        folder = Path(name)
+        path = folder / "bench.db"
+        _reset_peak()
+        service = LedgerService.open(path, create=True, operator="bench", clock=_clock)
+        try:
+            subjects = _build(service, entries, figures)
+            imported = service.store.size()
+            figures.put(root_at_import=service.root_at(imported))
+            parties = _register_parties_view(service)
+            _durable_appends(service, synthetic_rows(parties, APPENDS, seed=entries + 1), figures)
+            _verify(service, figures)
+            _proofs(service, figures)
+            _queries(service, subjects, figures)
+            figures.put(size=service.store.size())
+        finally:
+            service.close()
+        figures.put(bytes_per_entry=round(path.stat().st_size / figures.values["size"]),
+                    peak_memory_mb=round(_peak_mb(), 1))
+        _raw_sqlite(path, imported, folder, figures)
+        _raw_hashing(path, imported, figures)
+        _pymerkle(path, imported, folder, figures)
+        service = LedgerService.open(path, operator="bench", clock=_clock)
+        try:
+            _annual_review(service, figures)
+        finally:
+            service.close()
+    figures.ratio("import_vs_raw_sqlite", "import_entries_per_s", "raw_sqlite_insert_entries_per_s")
+    figures.ratio("import_vs_pymerkle", "import_entries_per_s", "pymerkle_bulk_append_entries_per_s")
+    figures.ratio("append_vs_raw_durable", "append_per_s", "raw_durable_commits_per_s")
+    figures.ratio("append_vs_pymerkle", "append_per_s", "pymerkle_append_per_s")
+    figures.ratio("verify_vs_raw_hash_root", "verify_entries_per_s", "raw_hash_root_entries_per_s")
+    for kind in ("inclusion", "consistency"):
+        for what in ("proof", "verify"):
+            for p in ("p50", "p99"):
+                figures.ratio(f"{kind}_{what}_{p}_vs_pymerkle", f"{kind}_{what}_{p}_ms", f"pymerkle_{kind}_{what}_{p}_ms")
+    figures.put(total_s=round(time.perf_counter() - started, 1))
+    print(render_table(figures.values))
+    if out:
+        Path(out).write_text(json.dumps(figures.values, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _register_parties_view(service: LedgerService) -> list[tuple[str, str, str]]:
+    """The bench parties as synthetic_rows takes them: (party id, country, basis)."""
+    bases = {"government_body": "law", "third_party": "consent", "affiliate": "consent", "joint_user": "joint_use"}
+    return [(p.party_id, p.country, bases.get(p.kind, "outsourcing")) for p in service.parties()
+            if p.name.startswith("Bench Party")]
+
+
+def _fmt(value: object, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.3g}{unit}" if value < 100 else f"{value:,.0f}{unit}"
+    if isinstance(value, int):
+        return f"{value:,}{unit}"
+    return str(value)
+
+
+def render_table(f: dict) -> str:
+    """The figures as a Markdown table: operation, ours, baseline, ours / baseline, target."""
+    def pair(a: str, b: str, unit: str = " ms") -> str:
+        return f"{_fmt(f.get(a))} / {_fmt(f.get(b))}{unit}"
+
+    rows = [
+        ("bulk import", f"{_fmt(f.get('import_entries_per_s'))} entries/s",
+         f"raw SQLite {_fmt(f.get('raw_sqlite_insert_entries_per_s'))}/s; pymerkle {_fmt(f.get('pymerkle_bulk_append_entries_per_s'))}/s",
+         f"{_fmt(f.get('import_vs_raw_sqlite'))}; {_fmt(f.get('import_vs_pymerkle'))}", ">= 50,000/s and >= 1/3 of raw SQLite"),
+        ("durable single appends (p50 / p99)", f"{_fmt(f.get('append_per_s'))}/s ({pair('append_p50_ms', 'append_p99_ms')})",
+         f"raw commits {_fmt(f.get('raw_durable_commits_per_s'))}/s ({pair('raw_durable_p50_ms', 'raw_durable_p99_ms')}); "
+         f"pymerkle {_fmt(f.get('pymerkle_append_per_s'))}/s",
+         f"{_fmt(f.get('append_vs_raw_durable'))}; {_fmt(f.get('append_vs_pymerkle'))}", ">= 1,000/s and >= 1/2 of raw"),
+        ("full verify", f"{_fmt(f.get('verify_entries_per_s'))} entries/s ({_fmt(f.get('verify_s'))} s)",
+         f"raw hashlib + root {_fmt(f.get('raw_hash_root_entries_per_s'))}/s",
+         _fmt(f.get('verify_vs_raw_hash_root')), "1,000,000 entries in <= 10 s"),
+    ]
+    for kind in ("inclusion", "consistency"):
+        rows.append((f"{kind} proof, made (p50 / p99)", pair(f"{kind}_proof_p50_ms", f"{kind}_proof_p99_ms"),
+                     "pymerkle " + pair(f"pymerkle_{kind}_proof_p50_ms", f"pymerkle_{kind}_proof_p99_ms"),
+                     f"{_fmt(f.get(f'{kind}_proof_p50_vs_pymerkle'))} / {_fmt(f.get(f'{kind}_proof_p99_vs_pymerkle'))}",
+                     "p99 <= 20 ms, faster than pymerkle"))
+        rows.append((f"{kind} proof, checked (p50 / p99)", pair(f"{kind}_verify_p50_ms", f"{kind}_verify_p99_ms"),
+                     "pymerkle " + pair(f"pymerkle_{kind}_verify_p50_ms", f"pymerkle_{kind}_verify_p99_ms"),
+                     f"{_fmt(f.get(f'{kind}_verify_p50_vs_pymerkle'))} / {_fmt(f.get(f'{kind}_verify_p99_vs_pymerkle'))}", ""))
+    rows += [
+        ("subject lookup (p50 / p99)", pair("subject_lookup_p50_ms", "subject_lookup_p99_ms"), "", "", "<= 50 ms"),
+        ("ledger browser page of 200 (p50 / p99)", pair("browser_page_p50_ms", "browser_page_p99_ms"), "", "", "<= 50 ms"),
+        ("filtered query: one recipient, one year (p50 / p99)", pair("filtered_query_p50_ms", "filtered_query_p99_ms"), "", "", "<= 500 ms"),
+        ("annual review (HTML)", f"{_fmt(f.get('annual_review_html_s'))} s" if f.get("annual_review_html_s") is not None
+         else f.get("annual_review_html", "n/a"), "", "", "<= 20 s"),
+        ("database size", f"{_fmt(f.get('bytes_per_entry'))} bytes/entry", "", "", "<= 1,500 bytes/entry"),
+        ("peak memory", f"{_fmt(f.get('peak_memory_mb'))} MB", "", "", "<= 500 MB"),
+    ]
+    lines = [f"{f.get('size', 0):,} entries ({f.get('entries', 0):,} imported disclosures); total {f.get('total_s')} s", "",
+             "| operation | ours | baseline | ours / baseline | target |", "| --- | --- | --- | --- | --- |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,5 +1,5 @@
-"""Preparing many disclosures at once: checked and encoded in worker processes on a
-multi-core machine, so the one writer only hashes and inserts."""
+"""Preparing many disclosures at once: checked, encoded and projected in worker processes on a
+multi-core machine, so the one writer only chains, hashes and inserts."""
 
 from __future__ import annotations
 
@@ -16,29 +16,34 @@ from .domain import DisclosureInput
 from .errors import ValidationError, ValidationErrors
 from .refdata import ReferenceData
 from .rules.disclosure import RecipientFacts, prepare_disclosure
-from .storage.db import PendingVaultValue
+from .storage.db import PreparedDisclosure, vault_row
+from .storage.projection import recorded_disclosure_rows
 
 PARALLEL_MIN_ROWS = 20_000
 CHUNK_ROWS = 2_500
 
-Prepared = tuple[bytes, list[PendingVaultValue]]
 # Errors cross the process boundary as (field, rule, article) tuples.
 ErrorTuple = tuple[str, str, str | None]
 
-_JOB: tuple | None = None  # inherited by forked workers: (rows, ref, recipients, today, next_seq)
+# Inherited by forked workers: (rows, ref, recipients, today, next_seq, recorded_at, recorded_by).
+_JOB: tuple | None = None
 
 
-def _prepare_range(bounds: tuple[int, int]) -> list[tuple[int, Prepared | list[ErrorTuple]]]:
-    rows, ref, recipients, today, next_seq = _JOB  # type: ignore[misc]
-    out: list[tuple[int, Prepared | list[ErrorTuple]]] = []
+def _prepare_range(bounds: tuple[int, int]) -> list[tuple[int, PreparedDisclosure | list[ErrorTuple]]]:
+    rows, ref, recipients, today, next_seq, recorded_at, recorded_by = _JOB  # type: ignore[misc]
+    out: list[tuple[int, PreparedDisclosure | list[ErrorTuple]]] = []
     for index in range(*bounds):
         try:
             inp = DisclosureInput.parse(rows[index])
             recipient = recipients.get(inp.recipient)
             if not isinstance(recipient, RecipientFacts):
                 raise ValidationError("recipient", recipient or f"no party '{inp.recipient}'")
-            body, sealer = prepare_disclosure(inp, ref, recipient, today, next_seq + index)
-            out.append((index, (canonical_json(body), sealer.pending)))
+            # Every row before this one is written first, so the entry will take seq next_seq + index.
+            seq = next_seq + index
+            body, sealer = prepare_disclosure(inp, ref, recipient, today, seq)
+            row, subjects = recorded_disclosure_rows(seq, body, recorded_at, recorded_by)
+            vault = [vault_row(seq, value) for value in sealer.pending]
+            out.append((index, PreparedDisclosure(seq, canonical_json(body), vault, row, subjects)))
         except ValidationErrors as exc:
             out.append((index, [(e.field, e.rule, e.article) for e in exc.errors]))
         except ValidationError as exc:
@@ -69,22 +74,24 @@ def paused_gc() -> Iterator[None]:
 
 
 def prepare_chunks(rows: list[Mapping], ref: ReferenceData, recipients: Mapping[str, RecipientFacts | str],
-                   today: date, next_seq: int) -> Iterator[tuple[list[Prepared], list[tuple[int, ValidationError]]]]:
-    """Check and encode the rows chunk by chunk, in order: (prepared rows, problems by row number).
+                   today: date, next_seq: int, recorded_at: str, recorded_by: str,
+                   ) -> Iterator[tuple[list[PreparedDisclosure], list[tuple[int, ValidationError]]]]:
+    """Check, encode and project the rows chunk by chunk, in order: (prepared rows, problems by
+    row number). Row i becomes entry next_seq + i, recorded at `recorded_at` by `recorded_by`.
 
     With several cores, worker processes prepare later chunks while the caller writes earlier ones."""
     global _JOB
-    _JOB = (rows, ref, recipients, today, next_seq)
+    _JOB = (rows, ref, recipients, today, next_seq, recorded_at, recorded_by)
     chunks = [(start, min(start + CHUNK_ROWS, len(rows))) for start in range(0, len(rows), CHUNK_ROWS)]
     workers = _workers(len(rows))
     pool = multiprocessing.get_context("fork").Pool(workers) if workers else None
     try:
         results = pool.imap(_prepare_range, chunks, chunksize=1) if pool else map(_prepare_range, chunks)
         for chunk in results:
-            prepared: list[Prepared] = []
+            prepared: list[PreparedDisclosure] = []
             problems: list[tuple[int, ValidationError]] = []
             for index, result in chunk:
-                if isinstance(result, tuple):
+                if isinstance(result, PreparedDisclosure):
                     prepared.append(result)
                 else:
                     problems.extend((index + 1, ValidationError(*error)) for error in result)

@@ -6,8 +6,9 @@ Three passes over one snapshot of the file (ledger/FORMAT.md section 7 says what
 1. The chain pass (this thread) reads the entries in seq order and checks hashes, links and the
    envelope of each leaf from its bytes, without decoding the JSON; it binds every vault row to
    its entry, and decodes only the entries that are not `disclosure.recorded` (few).
-2. The content pass (a background thread, SQL in ledger/storage/checks.py) compares the
-   query-table rows of every disclosure at version 1 with its leaf, using SQLite's JSON functions.
+2. The content pass (a forked process on a large ledger, else a background thread; SQL in
+   ledger/storage/checks.py) compares the query-table rows of every disclosure at version 1 with
+   its leaf, using SQLite's JSON functions.
 3. The rest is projected in Python, as on writes, into an in-memory scratch and compared: the
    other query tables, and the disclosures that were corrected or voided.
 """
@@ -21,6 +22,7 @@ import heapq
 import json
 import re
 import sqlite3
+import multiprocessing
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from .chain.encoding import FORMAT_VERSION, ZERO_HASH_HEX, canonical_json
 from .chain.merkle import RootBuilder
 from .errors import IntegrityError
 from .storage import checks, tree
-from .storage.db import MIGRATIONS, Store, _split_sql
+from .storage.db import MIGRATIONS, Store, _split_sql, register_migration_functions
 from .storage.projection import ENTRY_KINDS, PROJECTION_TABLE_NAMES, clear_projections, project, project_many
 from .vault import commitments_in
 
@@ -164,14 +166,14 @@ def verify_ledger(store: Store, progress: Progress | None = None) -> VerifyRepor
     chain_conn = checks.open_reader(store.path)
     try:
         bound = checks.begin_snapshot(content_conn, chain_conn)
-        content = _ContentPass(content_conn, bound)
+        content = _ContentPass(store.path, content_conn, bound)
         content.start()
         try:
             chain = _ChainPass(chain_conn, bound, report, progress)
             chain.run()
             content.share(chain_conn)  # help with the SQL checks still to do
         except BaseException:
-            content_conn.interrupt()
+            content.stop()
             raise
         finally:
             content.join()
@@ -294,12 +296,12 @@ class _ChainPass:
         rows = checks.vault_rows_of(self.conn, after, upto)
         sha256 = hashlib.sha256
         try:
-            edited = [r for r in rows if sha256(r[3]).hexdigest() != r[2]]
+            edited = [r for r in rows if sha256(r[3]).digest() != r[2]]
         except TypeError:  # a salt or value of the wrong type
             edited = []
             for r in rows:
                 try:
-                    if sha256(r[3]).hexdigest() == r[2]:
+                    if sha256(r[3]).digest() == r[2]:
                         continue
                 except TypeError:
                     pass
@@ -461,16 +463,20 @@ def _check_nodes(conn: sqlite3.Connection, chain: _ChainPass, report: VerifyRepo
 
 # ---- 2. the content pass (background thread) --------------------------------------------------
 
-class _ContentPass(threading.Thread):
-    """The SQL checks of the query tables, on their own connection in a background thread.
+class _ContentPass:
+    """The SQL checks of the query tables, beside the chain pass.
 
-    The disclosure checks are cut into chunks of seqs that either thread takes: the calling
-    thread joins in once its chain pass is done, on its own connection to the same snapshot."""
+    The disclosure checks are cut into chunks of seqs taken from a shared counter: by a forked
+    process on a large ledger (a core of its own: SQLite's JSON functions then run beside the
+    Python chain pass, with no GIL or allocator lock between them), else by a background thread;
+    the calling thread joins in once its chain pass is done. Every reader holds a read
+    transaction on the same snapshot."""
 
     CHUNK = 50_000
+    PROCESS_MIN_ENTRIES = 100_000  # below this a fork costs more than it saves
 
-    def __init__(self, conn: sqlite3.Connection, bound: int):
-        super().__init__(name="verify-content", daemon=True)
+    def __init__(self, path: Path, conn: sqlite3.Connection, bound: int):
+        self.path = path
         self.conn = conn
         self.bound = bound
         self.error: BaseException | None = None
@@ -482,27 +488,62 @@ class _ContentPass(threading.Thread):
         self.recorded: tuple[int | None, int] = (None, 0)
         self.orphans: tuple[int | None, int] = (None, 0)
         self._lock = threading.Lock()
-        self._next: int | None = 0
+        self._next = multiprocessing.RawValue("q", 0)  # the next chunk's low seq; -1 when all are taken
+        self._next_lock = multiprocessing.Lock()
+        self._thread: threading.Thread | None = None
+        self._process = None
+        self._results = None  # the pipe the process sends its findings on
 
-    def run(self) -> None:
+    def start(self) -> None:
+        # Forking is only safe from a single-threaded process (no TUI worker threads).
+        if (self.bound >= self.PROCESS_MIN_ENTRIES and threading.active_count() == 1
+                and "fork" in multiprocessing.get_all_start_methods()):
+            context = multiprocessing.get_context("fork")
+            self._results, sender = context.Pipe(duplex=False)
+            self._process = context.Process(target=self._in_process, args=(sender,), daemon=True,
+                                            name="verify-content")
+            self._process.start()
+            sender.close()
+        else:
+            self._thread = threading.Thread(target=self._in_thread, name="verify-content", daemon=True)
+            self._thread.start()
+
+    def _whole_table_checks(self, conn: sqlite3.Connection) -> None:
+        self.changed = checks.changed_disclosures(conn)
+        self.count = checks.disclosure_count(conn)
+        self.outside = checks.vault_outside(conn, self.bound)
+
+    def _in_thread(self) -> None:
         try:
-            self.changed = checks.changed_disclosures(self.conn)
-            self.count = checks.disclosure_count(self.conn)
-            self.outside = checks.vault_outside(self.conn, self.bound)
+            self._whole_table_checks(self.conn)
             self.share(self.conn)
         except BaseException as exc:  # re-raised in the calling thread
             self.error = exc
 
+    def _in_process(self, sender) -> None:
+        """The forked process: its own connection (never one inherited), on the same snapshot."""
+        try:
+            conn = checks.open_reader(self.path)
+            conn.execute("BEGIN")
+            if checks.last_seq(conn) != self.bound:  # a write landed since: leave it all to the caller
+                sender.send(None)
+                return
+            self._whole_table_checks(conn)
+            self.share(conn)
+            sender.send((self.changed, self.count, self.outside, self.recorded, self.orphans))
+        except BaseException as exc:
+            sender.send(RuntimeError(f"verify's content check failed: {exc}"))
+
     def _take(self) -> tuple[int | None, int | None] | None:
         """The next chunk (low, high]; None bounds are open (the first and last chunks also take
         rows whose seq is out of range or not a number)."""
-        with self._lock:
-            if self._next is None:
+        with self._next_lock:
+            low = self._next.value
+            if low < 0:
                 return None
-            low = self._next
             high = low + self.CHUNK
-            self._next = high if high < self.bound else None
-            return (None if low == 0 else low), (high if high < self.bound else None)
+            self._next.value = high if high < self.bound else -1
+        return (None if low == 0 else low), (high if high < self.bound else None)
 
     def share(self, conn: sqlite3.Connection) -> None:
         while (chunk := self._take()) is not None:
@@ -512,6 +553,34 @@ class _ContentPass(threading.Thread):
             with self._lock:
                 self.recorded = _add_counts(self.recorded, recorded)
                 self.orphans = _add_counts(self.orphans, orphans)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+        else:
+            self.conn.interrupt()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            return
+        if self._process is None:
+            return
+        try:
+            found = self._results.recv()
+        except EOFError:  # stopped, or died, before it said what it found
+            found = RuntimeError("verify's content check stopped before it finished")
+        self._process.join()
+        self._results.close()
+        if isinstance(found, BaseException):
+            self.error = found
+        elif found is None:
+            self._whole_table_checks(self.conn)
+            self.share(self.conn)
+        else:
+            self.changed, self.count, self.outside, recorded, orphans = found
+            self.recorded = _add_counts(self.recorded, recorded)
+            self.orphans = _add_counts(self.orphans, orphans)
 
 
 def _add_counts(total: tuple[object, int], more: tuple[object, int]) -> tuple[object, int]:
@@ -615,6 +684,7 @@ class _Scratch:
         self.conn = sqlite3.connect(where, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=OFF")
         self.conn.execute("PRAGMA synchronous=OFF")
+        register_migration_functions(self.conn)
         for _, sql in MIGRATIONS:
             for statement in _split_sql(sql):
                 self.conn.execute(statement)

@@ -1,8 +1,8 @@
 """The SQL that `verify` runs against a ledger file (ledger/verify.py holds the checks in Python).
 
 Verification reads the file through its own read-only connections: one for the chain pass in
-the calling thread, one for the content pass in a background thread (SQLite releases the GIL
-while a statement runs, so the two overlap). Both hold a read transaction on the same snapshot.
+the calling thread, one for the content pass (opened again in a forked process on a large
+ledger, else used by a background thread). All hold a read transaction on the same snapshot.
 
 The content pass compares every `disclosure` row at version 1 with the leaf of its
 `disclosure.recorded` entry using SQLite's JSON functions, with the same mapping as
@@ -28,7 +28,7 @@ def open_reader(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _max_seq(conn: sqlite3.Connection) -> int:
+def last_seq(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT coalesce(max(seq), 0) FROM entry").fetchone()[0]
 
 
@@ -39,11 +39,11 @@ def begin_snapshot(first: sqlite3.Connection, *others: sqlite3.Connection) -> in
     same data; if a write lands between the BEGINs, start again."""
     for attempt in range(_SNAPSHOT_TRIES):
         first.execute("BEGIN")
-        bound = _max_seq(first)
+        bound = last_seq(first)
         seen = []
         for conn in others:
             conn.execute("BEGIN")
-            seen.append(_max_seq(conn))
+            seen.append(last_seq(conn))
         if all(s == bound for s in seen) or attempt == _SNAPSHOT_TRIES - 1:
             return bound
         for conn in (first, *others):
@@ -104,21 +104,22 @@ def entries_without_disclosure(conn: sqlite3.Connection, bound: int) -> list[int
 # ---- the vault -------------------------------------------------------------------------------
 
 # Each vault row with the exact bytes its entry's leaf must hold, {"commitment":"<hex>"}, and
-# the bytes its commitment hashes, salt || UTF-8 value. The vault is keyed by entry_seq.
+# the bytes its commitment hashes, salt || UTF-8 value. The vault is keyed by entry_seq; its
+# commitments are 32-byte BLOBs (a value of another type is never a SHA-256 digest).
 _VAULT_ROWS_OF = (
-    "SELECT entry_seq, CAST('{\"commitment\":\"' || commitment || '\"}' AS BLOB), commitment, "
+    "SELECT entry_seq, CAST('{\"commitment\":\"' || lower(hex(commitment)) || '\"}' AS BLOB), commitment, "
     "CAST(salt || CAST(value AS BLOB) AS BLOB) FROM vault WHERE entry_seq > ? AND entry_seq <= ?"
 )
 
 
 def vault_rows_of(conn: sqlite3.Connection, after: int, upto: int) -> list[tuple]:
-    """(entry_seq, commitment object as leaf bytes, commitment, salt || value) of the vault rows of
-    the entries after `after` up to `upto`."""
+    """(entry_seq, commitment object as leaf bytes, commitment as stored, salt || value) of the
+    vault rows of the entries after `after` up to `upto`."""
     return conn.execute(_VAULT_ROWS_OF, (after, upto)).fetchall()
 
 
 def vault_commitments_of(conn: sqlite3.Connection, seq: int) -> list:
-    return [c for (c,) in conn.execute("SELECT commitment FROM vault WHERE entry_seq = ?", (seq,))]
+    return [c for (c,) in conn.execute("SELECT lower(hex(commitment)) FROM vault WHERE entry_seq = ?", (seq,))]
 
 
 def vault_outside(conn: sqlite3.Connection, bound: int) -> tuple[int | None, int]:
@@ -129,11 +130,11 @@ def vault_outside(conn: sqlite3.Connection, bound: int) -> tuple[int | None, int
 
 
 def vault_entries_of(conn: sqlite3.Connection, commitments: Iterable[str]) -> dict[str, object]:
-    """commitment -> entry_seq of the vault rows holding these commitments (one pass over the vault)."""
-    wanted = json.dumps(sorted({c for c in commitments if isinstance(c, str)}))
-    return dict(conn.execute(
-        "SELECT commitment, entry_seq FROM vault WHERE commitment IN (SELECT value FROM json_each(?))",
-        (wanted,)).fetchall())
+    """commitment (hex) -> entry_seq of the vault rows holding these commitments (one pass over the vault)."""
+    wanted = json.dumps(sorted({c.upper() for c in commitments if isinstance(c, str)}))
+    return {digest.lower(): seq for digest, seq in conn.execute(
+        "SELECT hex(commitment), entry_seq FROM vault WHERE typeof(commitment) = 'blob' "
+        "AND hex(commitment) IN (SELECT value FROM json_each(?))", (wanted,)).fetchall()}
 
 
 # ---- the query tables ---------------------------------------------------------------------
@@ -196,8 +197,7 @@ def _disclosure_check(guarded: bool = False) -> str:
              f"AND {others} AND {_SUBJECTS_FROM_LEAF}")
     if guarded:
         blobs = " OR ".join(f"typeof(d.{c}) = 'blob'" for c, _, _ in paths)
-        check = (f"CASE WHEN {blobs} OR EXISTS (SELECT 1 FROM disclosure_subject s WHERE "
-                 f"s.disclosure_seq = d.seq AND typeof(s.commitment) = 'blob') THEN 0 ELSE {check} END")
+        check = f"CASE WHEN {blobs} THEN 0 ELSE {check} END"
     return f"CASE WHEN e.seq IS NOT NULL AND json_valid(e.leaf) THEN {check} ELSE 0 END"
 
 
@@ -208,8 +208,9 @@ def _disclosure_check(guarded: bool = False) -> str:
 _SUBJECTS_FROM_LEAF = (
     "coalesce(json_extract(e.leaf, '$.body.subjects.identified'), '[]') IS "
     "(SELECT CASE WHEN d.subject_count IS coalesce(d.group_count, count(*)) AND (count(*) = 0 OR "
-    "(min(s.position) = 0 AND max(s.position) = count(*) - 1 AND sum(typeof(s.position) = 'integer') = count(*))) "
-    "THEN '[' || coalesce(group_concat('{\"commitment\":' || json_quote(s.commitment) || '}', ','), '') || ']' END "
+    "(min(s.position) = 0 AND max(s.position) = count(*) - 1 AND sum(typeof(s.position) = 'integer') = count(*) "
+    "AND sum(typeof(s.commitment) = 'blob' AND length(s.commitment) = 32) = count(*))) "
+    "THEN '[' || coalesce(group_concat('{\"commitment\":\"' || lower(hex(s.commitment)) || '\"}', ','), '') || ']' END "
     "FROM (SELECT position, commitment FROM disclosure_subject WHERE disclosure_seq = d.seq ORDER BY position) s)"
 )
 SUBJECT_COLUMNS = ("disclosure_seq", "position", "commitment")

@@ -5,6 +5,7 @@ Every SQL statement of the core lives in this package.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import os
 import sqlite3
@@ -20,7 +21,7 @@ from sqlmodel import Session, create_engine
 
 from ..chain.encoding import FORMAT_VERSION, ZERO_HASH_HEX, canonical_json
 from ..errors import LedgerFileError
-from .projection import project_many
+from .projection import insert_recorded, project_many
 from .tree import ensure_table, write_nodes
 
 # PRAGMA application_id marks a file as a Disclosure Ledger ("DLGR").
@@ -28,6 +29,14 @@ APPLICATION_ID = 0x444C4752
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_ENV = "DISCLOSURE_LEDGER_BUSY_TIMEOUT"
 DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
+# Leaves are about 1 KB: on 4 KB pages a sixth of the entry table is the gap left at the end of
+# each page; 16 KB pages waste little. Set when the file is created (it cannot change after).
+PAGE_SIZE = 16384
+# The page cache of a writing connection (KiB; SQLite's default is 2 MB): a bulk import inserts
+# into the vault's value index all over it, and pages evicted in mid-transaction are written
+# twice. Memory is taken only as pages are read.
+CACHE_KIB = 131_072
+_VAULT_INSERT = "INSERT INTO vault (entry_seq, commitment, field, salt, value) VALUES (?, ?, ?, ?, ?)"
 
 
 def _migrations() -> list[tuple[str, str]]:
@@ -54,25 +63,42 @@ class PendingVaultValue(NamedTuple):
     value: str
 
 
+def vault_row(entry_seq: int, value: PendingVaultValue) -> tuple:
+    """The vault row of a value sealed by entry `entry_seq`, as stored: the commitment as its 32 bytes."""
+    commitment, field, salt, plain = value
+    return entry_seq, bytes.fromhex(commitment), field, salt, plain
+
+
+class PreparedDisclosure(NamedTuple):
+    """A disclosure.recorded entry ready to be written as entry `seq` (bulk imports): its
+    canonical body bytes and the rows it puts in the vault and the query tables."""
+    seq: int
+    body: bytes
+    vault: list[tuple]        # vault_row()s
+    disclosure: tuple         # projection.recorded_disclosure_rows
+    subjects: list[tuple]
+
+
 def leaf_hash_of(leaf: bytes) -> bytes:
     """RFC 9162 leaf hash: SHA-256(0x00 || leaf)."""
     return hashlib.sha256(b"\x00" + leaf).digest()
 
 
-def leaf_bytes(leaf: dict, body_bytes: bytes) -> bytes:
-    """The canonical bytes of a leaf, around its already-canonical body.
+def _envelope(kind: str, recorded_at: str, recorded_by: str) -> tuple[bytes, bytes]:
+    """The leaf bytes around body, prev and seq: `{"body":` + body + first + prev hex + second
+    + seq + `,"v":1}`. The envelope's keys in sorted order are body, kind, prev, recorded_at,
+    recorded_by, seq, v."""
+    first = b',"kind":' + canonical_json(kind) + b',"prev":"'
+    second = (b'","recorded_at":' + canonical_json(recorded_at)
+              + b',"recorded_by":' + canonical_json(recorded_by) + b',"seq":')
+    return first, second
 
-    Equal to canonical_json(leaf): the envelope's keys in sorted order are
-    body, kind, prev, recorded_at, recorded_by, seq, v."""
-    return b"".join((
-        b'{"body":', body_bytes,
-        b',"kind":', canonical_json(leaf["kind"]),
-        b',"prev":"', leaf["prev"].encode("ascii"),
-        b'","recorded_at":', canonical_json(leaf["recorded_at"]),
-        b',"recorded_by":', canonical_json(leaf["recorded_by"]),
-        b',"seq":', str(leaf["seq"]).encode("ascii"),
-        b',"v":', str(leaf["v"]).encode("ascii"), b"}",
-    ))
+
+def leaf_bytes(leaf: dict, body_bytes: bytes) -> bytes:
+    """The canonical bytes of a leaf, around its already-canonical body (= canonical_json(leaf))."""
+    first, second = _envelope(leaf["kind"], leaf["recorded_at"], leaf["recorded_by"])
+    return b"".join((b'{"body":', body_bytes, first, leaf["prev"].encode("ascii"), second,
+                     str(leaf["seq"]).encode("ascii"), b',"v":', str(leaf["v"]).encode("ascii"), b"}"))
 
 
 def busy_timeout_seconds() -> float:
@@ -100,6 +126,16 @@ def write_failure(path: Path, exc: sqlite3.Error) -> LedgerFileError:
     else:
         why = f"SQLite said: {exc}"
     return LedgerFileError(f"{path}: nothing was recorded: {why}")
+
+
+def register_migration_functions(conn: sqlite3.Connection) -> None:
+    """SQL functions the migrations use that an older SQLite lacks (unhex() came in 3.41)."""
+    conn.create_function("unhex", 1, _unhex, deterministic=True)
+
+
+def _unhex(value: object) -> object:
+    """SQLite's unhex() for the migrations: hex text to bytes (bytes and NULL pass through)."""
+    return bytes.fromhex(value) if isinstance(value, str) else value
 
 
 def _create_private(path: Path) -> None:
@@ -182,6 +218,7 @@ class Store:
             store._check_or_initialise(create=create)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()
@@ -206,6 +243,7 @@ class Store:
                     f"{self.path}: is an empty SQLite database, not a ledger; "
                     f"create a ledger with `disclosure-ledger --db {self.path} init`"
                 )
+            self.conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             self._migrate()
             return
         if app_id != APPLICATION_ID:
@@ -232,6 +270,7 @@ class Store:
         done = set()
         if db["migration"].exists():
             done = {row["name"] for row in db["migration"].rows}
+        register_migration_functions(self.conn)
         for number, (name, sql) in enumerate(MIGRATIONS, start=1):
             if name in done:
                 continue
@@ -325,6 +364,10 @@ class Store:
         except sqlite3.Error as exc:
             self._rollback()
             raise write_failure(self.path, exc) from None
+        if tx.bulk:
+            # Copy the bulk write from the WAL into the file now, without waiting for readers, so
+            # that the next single append does not pay for it.
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 class WriteTransaction:
@@ -332,6 +375,7 @@ class WriteTransaction:
 
     def __init__(self, store: Store):
         self.conn = store.conn
+        self.bulk = False  # a bulk import wrote through append_recorded
         size, last = store.head()
         self.size = size
         self.last_hash_hex = last.hex() if last is not None else ZERO_HASH_HEX
@@ -374,7 +418,7 @@ class WriteTransaction:
             leaf = leaf_bytes(leaf_value, body_bytes if body_bytes is not None else canonical_json(body))
             digest = leaf_hash_of(leaf)
             entry_rows.append((seq, leaf, digest))
-            vault_rows.extend((seq, c, f, salt, value) for c, f, salt, value in vault)
+            vault_rows.extend(vault_row(seq, value) for value in vault)
             appended.append((seq, leaf_value, digest))
             self.size = seq
             self.last_hash_hex = digest.hex()
@@ -382,12 +426,43 @@ class WriteTransaction:
         self.conn.executemany("INSERT INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", entry_rows)
         write_nodes(self.conn, old_size, [row[2] for row in entry_rows])
         if vault_rows:
-            self.conn.executemany(
-                "INSERT INTO vault (entry_seq, commitment, field, salt, value) VALUES (?, ?, ?, ?, ?)",
-                vault_rows,
-            )
+            self.conn.executemany(_VAULT_INSERT, vault_rows)
         project_many(self.conn, [(seq, leaf_value) for seq, leaf_value, _ in appended])
         return appended
+
+    def append_recorded(self, items: list[PreparedDisclosure], recorded_at: str, recorded_by: str) -> list[int]:
+        """Append prepared disclosure.recorded entries in order (bulk imports): only the chain
+        link, the leaf hash and the inserts are left to do here. Returns their seqs."""
+        if not items:
+            return []
+        self.bulk = True
+        if items[0].seq != self.size + 1:
+            raise ValueError(f"prepared entries start at {items[0].seq}, the ledger at {self.size + 1}")
+        first, second = _envelope("disclosure.recorded", recorded_at, recorded_by)
+        head, v1_end = b'{"body":', b',"v":%d}' % FORMAT_VERSION
+        join, sha256, hexlify = b"".join, hashlib.sha256, binascii.hexlify
+        prev = self.last_hash_hex.encode("ascii")
+        entry_rows, vault_rows, disclosures, subjects = [], [], [], []
+        seq = self.size
+        for item in items:
+            seq += 1
+            if item.seq != seq:
+                raise ValueError(f"prepared entry {item.seq} is out of order (expected {seq})")
+            leaf = join((head, item.body, first, prev, second, b"%d" % seq, v1_end))
+            digest = sha256(b"\x00" + leaf).digest()
+            entry_rows.append((seq, leaf, digest))
+            prev = hexlify(digest)
+            vault_rows += item.vault
+            disclosures.append(item.disclosure)
+            subjects += item.subjects
+        old_size = self.size
+        self.conn.executemany("INSERT INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", entry_rows)
+        write_nodes(self.conn, old_size, [row[2] for row in entry_rows])
+        self.conn.executemany(_VAULT_INSERT, vault_rows)
+        insert_recorded(self.conn, disclosures, subjects)
+        self.size = seq
+        self.last_hash_hex = prev.decode("ascii")
+        return list(range(old_size + 1, seq + 1))
 
     def log_verification(self, verified_at: str, ok: bool, size: int, root: str,
                          first_bad_seq: int | None, problems: int) -> None:
@@ -424,7 +499,7 @@ class WriteTransaction:
         removed = 0
         for entry_seq, digest in rows:
             removed += self.conn.execute(
-                "DELETE FROM vault WHERE entry_seq = ? AND commitment = ?", (entry_seq, digest)
+                "DELETE FROM vault WHERE entry_seq = ? AND commitment = ?", (entry_seq, bytes.fromhex(digest))
             ).rowcount
         return removed
 

@@ -8,7 +8,22 @@ from __future__ import annotations
 
 from typing import Optional
 
+from sqlalchemy import LargeBinary
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+
+class Digest(TypeDecorator):
+    """A commitment stored as its 32 bytes and read and written as the lowercase hex leaves hold."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else bytes.fromhex(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else bytes(value).hex()
 
 
 class PartyRow(SQLModel, table=True):
@@ -71,7 +86,7 @@ class DisclosureSubjectRow(SQLModel, table=True):
     __tablename__ = "disclosure_subject"
     disclosure_seq: int = Field(primary_key=True)
     position: int = Field(primary_key=True)
-    commitment: str
+    commitment: str = Field(sa_type=Digest)
 
 
 class DisclosureChangeRow(SQLModel, table=True):
@@ -139,7 +154,7 @@ class ErasedCommitmentRow(SQLModel, table=True):
 class VaultRow(SQLModel, table=True):
     __tablename__ = "vault"
     entry_seq: int = Field(primary_key=True)
-    commitment: str = Field(primary_key=True)
+    commitment: str = Field(primary_key=True, sa_type=Digest)
     field: str
     salt: bytes
     value: str

@@ -79,23 +79,35 @@ _DISCLOSURE_INSERT = (
 
 def _subject_rows(seq: int, subjects: dict) -> list[tuple]:
     identified = subjects.get("identified", [])
-    return [(seq, i, s["commitment"]) for i, s in enumerate(identified)]
+    return [(seq, i, bytes.fromhex(s["commitment"])) for i, s in enumerate(identified)]
 
 
 _SUBJECT_INSERT = "INSERT INTO disclosure_subject (disclosure_seq, position, commitment) VALUES (?, ?, ?)"
 
 
-def _recorded_disclosure_row(seq: int, leaf: dict) -> tuple:
-    cols = disclosure_columns(leaf["body"])
+def _recorded_disclosure_row(seq: int, body: dict, recorded_at: str, recorded_by: str) -> tuple:
+    cols = disclosure_columns(body)
     cols.update(
         seq=seq,
         status="active",
         version=1,
         last_change_seq=None,
-        recorded_at=leaf["recorded_at"],
-        recorded_by=leaf["recorded_by"],
+        recorded_at=recorded_at,
+        recorded_by=recorded_by,
     )
     return tuple(cols[name] for name in _DISCLOSURE_INSERT_COLUMNS)
+
+
+def recorded_disclosure_rows(seq: int, body: dict, recorded_at: str, recorded_by: str) -> tuple[tuple, list[tuple]]:
+    """The query-table rows of a disclosure.recorded entry: its `disclosure` row and its
+    `disclosure_subject` rows (bulk imports make them before the entry is written)."""
+    return _recorded_disclosure_row(seq, body, recorded_at, recorded_by), _subject_rows(seq, body["subjects"])
+
+
+def insert_recorded(conn: sqlite3.Connection, rows: list[tuple], subjects: list[tuple]) -> None:
+    """Write the rows of `recorded_disclosure_rows` for many entries at once."""
+    conn.executemany(_DISCLOSURE_INSERT, rows)
+    conn.executemany(_SUBJECT_INSERT, subjects)
 
 
 def project_many(conn: sqlite3.Connection, entries: list[tuple[int, dict]]) -> None:
@@ -105,15 +117,15 @@ def project_many(conn: sqlite3.Connection, entries: list[tuple[int, dict]]) -> N
 
     def flush() -> None:
         if rows:
-            conn.executemany(_DISCLOSURE_INSERT, rows)
-            conn.executemany(_SUBJECT_INSERT, subjects)
+            insert_recorded(conn, rows, subjects)
             rows.clear()
             subjects.clear()
 
     for seq, leaf in entries:
         if leaf["kind"] == "disclosure.recorded":
-            rows.append(_recorded_disclosure_row(seq, leaf))
-            subjects.extend(_subject_rows(seq, leaf["body"]["subjects"]))
+            row, subject_rows = recorded_disclosure_rows(seq, leaf["body"], leaf["recorded_at"], leaf["recorded_by"])
+            rows.append(row)
+            subjects.extend(subject_rows)
         else:
             flush()
             project(conn, seq, leaf)
@@ -125,10 +137,8 @@ def project(conn: sqlite3.Connection, seq: int, leaf: dict) -> None:
     kind = leaf["kind"]
     body = leaf["body"]
     if kind == "disclosure.recorded":
-        conn.execute(_DISCLOSURE_INSERT, _recorded_disclosure_row(seq, leaf))
-        rows = _subject_rows(seq, body["subjects"])
-        if rows:
-            conn.executemany(_SUBJECT_INSERT, rows)
+        row, subject_rows = recorded_disclosure_rows(seq, body, leaf["recorded_at"], leaf["recorded_by"])
+        insert_recorded(conn, [row], subject_rows)
     elif kind in ("disclosure.corrected", "disclosure.voided"):
         target = body["disclosure"]
         if kind == "disclosure.corrected":
