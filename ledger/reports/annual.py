@@ -4,24 +4,20 @@ and the integrity of the ledger. It holds no personal data of data subjects."""
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
+from typing import Iterator
 
-from ..domain import DisclosureFilter, DisclosureSummary, Party
+from ..domain import DisclosureSummary, LedgerChange, Party, ReleaseCounts, ReleaseListing, ReleaseRow
 from ..rules.register import CONTRACTOR_KINDS, AssessmentFacts, status
 from ..service import ERASURE_REASONS, LedgerService
-from .common import bounded, days, generated_line, integrity_section, local_when
+from .common import MAX_LISTED, bounded, days, generated_line, integrity_section, local_when
 from .document import BarChart, Document, Section, Table
-from .integrity import ChangeEntry, Integrity, Progress, integrity, scan_entries
+from .integrity import Integrity, Progress, integrity, moment_after
 from .labels import Names
 from .period import Period
 
-CSV_COLUMNS = (
-    "seq", "first_day", "last_day", "bulk", "recipient_id", "recipient_name", "recipient_kind", "country",
-    "route", "basis", "purpose", "data_items", "subject_count", "statutory", "statutory_ground", "status",
-    "version", "retention_until", "assessment_seq", "override", "recorded_at", "recorded_by",
-)
+CSV_COLUMNS = tuple(f.name for f in fields(ReleaseRow))   # one column per field of a release row
 TOP_RECIPIENTS_CHARTED = 15
 EXCEPTION_WORDS = {
     "expired": "released to a contractor whose assessment had lapsed",
@@ -49,82 +45,90 @@ class ReleaseException:
 
 @dataclass(frozen=True, slots=True)
 class AnnualReview:
+    """The review's figures and its bounded listings; every row of the period is read again,
+    as a stream, only for the CSV and the JSON (`annual_rows`)."""
+
     period: Period
     generated_at: str
     ledger_id: str
     ledger_name: str
     parties: dict[str, Party]
-    disclosures: tuple[DisclosureSummary, ...]      # every release overlapping the period, voided too
+    counts: ReleaseCounts                           # releases overlapping the period
+    first_releases: tuple[DisclosureSummary, ...]   # the first MAX_LISTED active releases, by entry
+    government: tuple[DisclosureSummary, ...]       # the first MAX_LISTED to government bodies
+    consent: tuple[DisclosureSummary, ...]          # the first MAX_LISTED made on consent
+    government_kinds: frozenset[str]                # party kinds that are government bodies
+    consent_bases: frozenset[str]                   # legal bases on the person's consent
     contractors: tuple[ContractorStanding, ...]
     exceptions: tuple[ReleaseException, ...]
-    changes: tuple[ChangeEntry, ...]
-    retention_ended: tuple[DisclosureSummary, ...]
-    retention_ending_next: tuple[DisclosureSummary, ...]
+    changes: tuple[LedgerChange, ...]
+    retention_ended: ReleaseListing
+    retention_ending_next: ReleaseListing
     next_period: Period
     integrity: Integrity
 
     @property
-    def active(self) -> list[DisclosureSummary]:
-        return [s for s in self.disclosures if s.status != "voided"]
+    def government_total(self) -> int:
+        return sum(n for party_id, n in self.counts.by_recipient.items()
+                   if self.parties[party_id].kind in self.government_kinds)
 
-    def kind_of(self, summary: DisclosureSummary) -> str:
-        return self.parties[summary.recipient_id].kind
+    @property
+    def consent_total(self) -> int:
+        return sum(n for basis, n in self.counts.by_basis.items() if basis in self.consent_bases)
 
-    def rows(self) -> list[dict]:
-        """One row per release in the period: the CSV, and the JSON's `rows`."""
-        return [{
-            "seq": s.seq, "first_day": s.first_day, "last_day": s.last_day, "bulk": s.bulk,
-            "recipient_id": s.recipient_id, "recipient_name": s.recipient_name,
-            "recipient_kind": self.kind_of(s), "country": s.country, "route": s.route, "basis": s.basis,
-            "purpose": s.purpose, "data_items": list(s.data_items), "subject_count": s.subject_count,
-            "statutory": s.statutory, "statutory_ground": s.statutory_ground, "status": s.status,
-            "version": s.version, "retention_until": s.retention_until, "assessment_seq": s.assessment_seq,
-            "override": s.override, "recorded_at": s.recorded_at, "recorded_by": s.recorded_by,
-        } for s in sorted(self.disclosures, key=lambda s: s.seq)]
-
-    def counts(self) -> dict:
-        active = self.active
-        by = lambda key: dict(sorted(Counter(key(s) for s in active).items(), key=lambda kv: (-kv[1], kv[0])))
+    def counts_as_dict(self) -> dict:
+        c = self.counts
         return {
-            "releases": len(active), "voided": len(self.disclosures) - len(active),
-            "statutory": sum(1 for s in active if s.statutory),
-            "voluntary": sum(1 for s in active if not s.statutory),
-            "subjects_named": sum(s.subject_count for s in active),
-            "by_recipient": by(lambda s: s.recipient_id), "by_basis": by(lambda s: s.basis),
-            "by_purpose": by(lambda s: s.purpose),
-            "by_data_item": dict(sorted(Counter(i for s in active for i in s.data_items).items(),
-                                        key=lambda kv: (-kv[1], kv[0]))),
-            "cross_border": by(lambda s: f"{s.country}:{s.route}") if any(s.route for s in active) else {},
+            "releases": c.releases, "voided": c.voided, "statutory": c.statutory, "voluntary": c.voluntary,
+            "subjects_named": c.subjects_named, "by_recipient": dict(c.by_recipient), "by_basis": dict(c.by_basis),
+            "by_purpose": dict(c.by_purpose), "by_data_item": dict(c.by_data_item),
+            "cross_border": {f"{country}:{route}": n for (country, route), n in c.cross_border.items()},
         }
 
-    def as_json(self) -> dict:
-        counts = self.counts()
-        counts["cross_border"] = {k: v for k, v in counts["cross_border"].items()}
+    def as_json(self, retention_ended: ReleaseListing | None = None,
+                retention_ending_next: ReleaseListing | None = None) -> dict:
+        """Everything but the rows (see `annual_json`); the retention lists given in full when passed."""
         return {
             "report": "annual", "period": self.period.as_dict(), "generated_at": self.generated_at,
-            "ledger_id": self.ledger_id, "counts": counts,
+            "ledger_id": self.ledger_id, "counts": self.counts_as_dict(),
             "contractors": [{"party_id": c.party.party_id, "name": c.party.name, "status": c.status,
                              "assessment_seq": c.assessment_seq, "outcome": c.outcome,
                              "valid_until": c.valid_until, "contract_ends_on": c.contract_ends_on,
                              "releases": c.releases} for c in self.contractors],
             "exceptions": [{"seq": e.summary.seq, "kind": e.kind, "detail": e.detail} for e in self.exceptions],
-            "changes": [{"seq": c.seq, "kind": c.kind, "recorded_at": c.recorded_at,
-                         **_change_fields(c)} for c in self.changes],
-            "retention_ended": [s.seq for s in self.retention_ended],
-            "retention_ending_next": [s.seq for s in self.retention_ending_next],
+            "changes": [{"seq": c.seq, "kind": c.kind, "recorded_at": c.recorded_at, **_change_fields(c)}
+                        for c in self.changes],
+            "retention_ended": [s.seq for s in (retention_ended or self.retention_ended).rows],
+            "retention_ending_next": [s.seq for s in (retention_ending_next or self.retention_ending_next).rows],
             "integrity": self.integrity.as_dict(),
-            "rows": self.rows(),
         }
 
 
-def _change_fields(change: ChangeEntry) -> dict:
+def annual_rows(service: LedgerService, period: Period) -> Iterator[dict]:
+    """One row per release overlapping the period, voided ones too, by entry: the CSV and the
+    JSON's `rows`, streamed from the ledger."""
+    for r in service.release_rows(period.start, period.end):
+        row = {column: getattr(r, column) for column in CSV_COLUMNS}
+        row["data_items"] = list(r.data_items)
+        yield row
+
+
+def annual_json(service: LedgerService, review: AnnualReview) -> tuple[dict, Iterator[dict]]:
+    """The JSON document without its rows, and the rows to stream after it under `rows`."""
+    following = review.next_period
+    head = review.as_json(
+        service.retention_ending_between(review.period.start, review.period.end, limit=None),
+        service.retention_ending_between(following.start, following.end, limit=None))
+    return head, annual_rows(service, review.period)
+
+
+def _change_fields(change: LedgerChange) -> dict:
     """What a change entry says without its vault values (reasons are kept in the vault)."""
-    body = change.body
     if change.kind == "disclosure.corrected":
-        return {"disclosure": body["disclosure"], "fields": sorted(body["changes"])}
+        return {"disclosure": change.disclosure, "fields": list(change.fields)}
     if change.kind == "disclosure.voided":
-        return {"disclosure": body["disclosure"]}
-    return {"reason": body["reason"], "values_erased": len(body["commitments"])}
+        return {"disclosure": change.disclosure}
+    return {"reason": change.erasure_reason, "values_erased": change.values_erased}
 
 
 def _standing(service: LedgerService, party: Party, end: date, releases: int) -> ContractorStanding:
@@ -141,53 +145,47 @@ def _standing(service: LedgerService, party: Party, end: date, releases: int) ->
                               latest.valid_until if latest else None, ends_on, releases)
 
 
-def _exceptions(service: LedgerService, review_active: list[DisclosureSummary],
-                contractors: dict[str, ContractorStanding]) -> list[ReleaseException]:
+def _exceptions(service: LedgerService, period: Period) -> list[ReleaseException]:
     found: list[ReleaseException] = []
-    for s in sorted(review_active, key=lambda s: s.seq):
-        if s.override:
-            override = (service.entry(s.seq).body.get("gating") or {}).get("override") or {}
-            failed = override.get("failed") or "override"
-            kind = failed if failed in EXCEPTION_WORDS else "override"
-            words = EXCEPTION_WORDS.get(failed, f"forced past the contractor register ({failed})")
+    for e in service.release_exceptions(period.start, period.end):
+        s = e.summary
+        if e.kind == "override":
+            kind = e.failed_check if e.failed_check in EXCEPTION_WORDS else "override"
+            words = EXCEPTION_WORDS.get(e.failed_check, f"forced past the contractor register ({e.failed_check})")
             found.append(ReleaseException(s, kind, f"{words}; override recorded with a reason"))
-            continue
-        standing = contractors.get(s.recipient_id)
-        if standing and standing.contract_ends_on and s.last_day > standing.contract_ends_on:
-            found.append(ReleaseException(s, "contract_ended",
-                                          f"released until {s.last_day}, after the contract ended on "
-                                          f"{standing.contract_ends_on}"))
+        else:
+            found.append(ReleaseException(s, "contract_ended", f"released until {s.last_day}, after the contract "
+                                                                f"ended on {e.contract_ends_on}"))
     return found
 
 
 def build_annual(service: LedgerService, period: Period, *, verify: bool = True,
                  progress: Progress | None = None) -> AnnualReview:
     say = progress or (lambda message: None)
-    say("reading the disclosures")
-    everything = service.disclosures(DisclosureFilter(), limit=None)
-    start, end = period.start.isoformat(), period.end.isoformat()
-    in_period = tuple(s for s in everything if s.last_day >= start and s.first_day <= end)
+    start, end = period.start, period.end
+    say("counting the releases of the period")
+    counts = service.release_counts(start, end)
+    say("listing releases, exceptions, changes and retention")
     following = period.next()
-    retention_ended = tuple(s for s in everything if start <= s.retention_until <= end and s.status != "voided")
-    ending_next = tuple(s for s in everything if following.start.isoformat() <= s.retention_until
-                        <= following.end.isoformat() and s.status != "voided")
-    say("reading the entries of the period")
-    scan = scan_entries(service, period.start, period.end)
+    begins, ends = moment_after(service, start - timedelta(days=1)), moment_after(service, end)
     parties = {p.party_id: p for p in service.parties()}
+    government_kinds = frozenset(k for k, kind in service.ref.party_kinds.items() if kind.government)
+    consent_bases = frozenset(code for code, basis in service.ref.bases.items() if basis.category == "consent")
     say("reading the contractor register")
-    releases = Counter(s.recipient_id for s in in_period if s.status != "voided")
-    contractors = {p.party_id: _standing(service, p, period.end, releases[p.party_id])
-                   for p in parties.values() if p.kind in CONTRACTOR_KINDS}
-    active = [s for s in in_period if s.status != "voided"]
-    exceptions = _exceptions(service, active, contractors)
-    found = integrity(service, verify=verify, size_at_period_end=scan.size_at_end, progress=say)
+    contractors = tuple(_standing(service, p, end, counts.by_recipient.get(p.party_id, 0))
+                        for p in parties.values() if p.kind in CONTRACTOR_KINDS)
+    found = integrity(service, verify=verify, size_at_period_end=service.size_at(ends), progress=say)
     return AnnualReview(
         period=period, generated_at=local_when(service, service.now()), ledger_id=service.ledger_id(),
-        ledger_name=service.path.name, parties=parties,
-        disclosures=tuple(sorted(in_period, key=lambda s: s.seq)),
-        contractors=tuple(contractors.values()), exceptions=tuple(exceptions), changes=scan.changes,
-        retention_ended=tuple(sorted(retention_ended, key=lambda s: (s.retention_until, s.seq))),
-        retention_ending_next=tuple(sorted(ending_next, key=lambda s: (s.retention_until, s.seq))),
+        ledger_name=service.path.name, parties=parties, counts=counts,
+        first_releases=tuple(service.releases_in_period(start, end, limit=MAX_LISTED)),
+        government=tuple(service.government_releases(start, end, limit=MAX_LISTED)),
+        consent=tuple(service.consent_releases(start, end, limit=MAX_LISTED)),
+        government_kinds=government_kinds, consent_bases=consent_bases,
+        contractors=contractors, exceptions=tuple(_exceptions(service, period)),
+        changes=tuple(service.changes_recorded(begins, ends)),
+        retention_ended=service.retention_ending_between(start, end, limit=MAX_LISTED),
+        retention_ending_next=service.retention_ending_between(following.start, following.end, limit=MAX_LISTED),
         next_period=following, integrity=found)
 
 
@@ -207,7 +205,7 @@ def _count_table(first: str, counts: dict[str, int], name, total: int) -> Table:
     return Table((first, "Releases", "Share"), tuple(rows))
 
 
-def _release_rows(review: AnnualReview, summaries, names: Names) -> list[tuple[str, ...]]:
+def _release_rows(summaries, names: Names) -> list[tuple[str, ...]]:
     return [(str(s.seq), days(s), f"{s.recipient_name} ({s.recipient_id})", names.basis(s.basis),
              names.items(s.data_items), f"{s.subject_count:,}", "statutory" if s.statutory else "voluntary")
             for s in summaries]
@@ -218,8 +216,7 @@ RELEASE_HEADERS = ("Entry", "Date", "Recipient", "Legal basis", "Data items", "P
 
 def annual_document(service: LedgerService, review: AnnualReview) -> Document:
     names = Names(service.ref)
-    counts = review.counts()
-    active = review.active
+    counts = review.counts_as_dict()
     total = counts["releases"]
     sections: list[Section] = []
 
@@ -240,11 +237,7 @@ def annual_document(service: LedgerService, review: AnnualReview) -> Document:
 
     months = _months(review.period)
     bases = list(counts["by_basis"])
-    per_month = {(m, b): 0 for m in months for b in bases}
-    for s in active:
-        key = (s.first_day[:7], s.basis)
-        if key in per_month:
-            per_month[key] += 1
+    per_month = {(m, b): review.counts.per_month_by_basis.get((m, b), 0) for m in months for b in bases}
     top = list(counts["by_recipient"].items())[:TOP_RECIPIENTS_CHARTED]
     charts = []
     if total:
@@ -260,7 +253,7 @@ def annual_document(service: LedgerService, review: AnnualReview) -> Document:
     recipient_rows = []
     for party_id, count in counts["by_recipient"].items():
         party = review.parties[party_id]
-        statutory = sum(1 for s in active if s.recipient_id == party_id and s.statutory)
+        statutory = review.counts.statutory_by_recipient.get(party_id, 0)
         recipient_rows.append((f"{party.name} ({party_id})", names.kind(party.kind), names.country(party.country),
                                f"{count:,}", f"{statutory:,}"))
     sections.append(Section("Releases by recipient", tables=(
@@ -273,24 +266,21 @@ def annual_document(service: LedgerService, review: AnnualReview) -> Document:
         "A release usually holds several items, so these counts add up to more than the releases.",),
         tables=(_count_table("Data item", counts["by_data_item"], names.item, total),)))
 
-    cross = Counter((s.country, s.route) for s in active if s.route)
     sections.append(Section("Cross-border releases (APPI Art. 28)", tables=(Table(
         ("Country", "Route", "Releases"),
-        tuple((names.country(c), names.route(r), f"{n:,}") for (c, r), n in sorted(cross.items(), key=lambda kv: (-kv[1], kv[0]))),
+        tuple((names.country(c), names.route(r), f"{n:,}") for (c, r), n in review.counts.cross_border.items()),
         empty="No release went to a recipient abroad."),)))
 
-    government = [s for s in active if service.ref.party_kinds[review.kind_of(s)].government]
     sections.append(Section("Releases to government bodies", (
         "Each release to a national or local government body, one by one (APPI Art. 16(2): no statutory "
         "record is required, but the ledger keeps one).",),
-        tables=(bounded(RELEASE_HEADERS, _release_rows(review, government, names),
-                        empty="No release went to a government body."),)))
+        tables=(bounded(RELEASE_HEADERS, _release_rows(review.government, names),
+                        total=review.government_total, empty="No release went to a government body."),)))
 
-    consent = [s for s in active if service.ref.bases[s.basis].category == "consent"]
     sections.append(Section("Consent-based releases", (
         "Releases made with the person's consent (APPI Art. 27(1), Art. 28(1); GDPR Art. 6(1)(a)).",),
-        tables=(bounded(RELEASE_HEADERS, _release_rows(review, consent, names),
-                        empty="No release was made on consent."),)))
+        tables=(bounded(RELEASE_HEADERS, _release_rows(review.consent, names),
+                        total=review.consent_total, empty="No release was made on consent."),)))
 
     sections.append(Section(f"Contractors at the end of the period ({review.period.end.isoformat()})", (
         "Each contractor's standing on the last day of the period: only assessments made by then count (APPI Art. 25; PPC general guideline 3-4-4).",),
@@ -307,7 +297,7 @@ def annual_document(service: LedgerService, review: AnnualReview) -> Document:
         "to a contractor whose assessment had lapsed, or after a contract ended.",),
         tables=(bounded(("Entry", "Date", "Recipient", "What"),
                         [(str(e.summary.seq), days(e.summary), f"{e.summary.recipient_name} ({e.summary.recipient_id})",
-                          e.detail) for e in review.exceptions], empty="No exception in the period."),)))
+                          e.detail) for e in review.exceptions], where_all="the JSON", empty="No exception in the period."),)))
 
     change_rows = []
     for c in review.changes:
@@ -323,26 +313,28 @@ def annual_document(service: LedgerService, review: AnnualReview) -> Document:
     sections.append(Section("Corrections, voids and erasures", (
         "Changes recorded in the period. Each is a new entry; the original stays. Reasons are kept in the "
         "vault and are not repeated here.",),
-        tables=(bounded(("Entry", "Recorded", "By", "What"), change_rows, empty="No change was recorded."),)))
+        tables=(bounded(("Entry", "Recorded", "By", "What"), change_rows, where_all="the JSON",
+                        empty="No change was recorded."),)))
 
     retention_headers = ("Entry", "Date", "Recipient", "Kept until", "Record")
     def retention_rows(found):
         return [(str(s.seq), days(s), f"{s.recipient_name} ({s.recipient_id})", s.retention_until,
                  "statutory" if s.statutory else "voluntary") for s in found]
     sections.append(Section("Retention (PPC Rule 21)", (
-        f"Records whose retention period ended in the period ({len(review.retention_ended):,}) may now be "
-        f"erased; those ending in the next period, {review.next_period.label} ({len(review.retention_ending_next):,}), "
+        f"Records whose retention period ended in the period ({review.retention_ended.total:,}) may now be "
+        f"erased; those ending in the next period, {review.next_period.label} ({review.retention_ending_next.total:,}), "
         "are listed after them.",),
-        tables=(bounded(retention_headers, retention_rows(review.retention_ended),
-                        empty="No retention period ended in the period."),
-                bounded(retention_headers, retention_rows(review.retention_ending_next),
+        tables=(bounded(retention_headers, retention_rows(review.retention_ended.rows),
+                        total=review.retention_ended.total, where_all="the JSON", empty="No retention period ended in the period."),
+                bounded(retention_headers, retention_rows(review.retention_ending_next.rows),
+                        total=review.retention_ending_next.total, where_all="the JSON",
                         empty="No retention period ends in the next period."))))
 
     sections.append(integrity_section(service, review.integrity, review.period.label))
 
-    listing = sorted(active, key=lambda s: s.seq)
     sections.append(Section("Releases in the period", tables=(
-        bounded(RELEASE_HEADERS, _release_rows(review, listing, names), empty="No release in the period."),)))
+        bounded(RELEASE_HEADERS, _release_rows(review.first_releases, names), total=total,
+                empty="No release in the period."),)))
 
     checkpoint = review.integrity.checkpoint_now
     facts = (("Period", review.period.label), ("Ledger", review.ledger_name), ("Ledger id", review.ledger_id),
@@ -350,9 +342,6 @@ def annual_document(service: LedgerService, review: AnnualReview) -> Document:
              ("Checkpoint", f"size {checkpoint.size:,}, root {checkpoint.root}" if checkpoint else "none"))
     return Document(f"Annual review of disclosures: {review.period.label}", "en", facts, tuple(sections),
                     generated_line(service, review.integrity.size, checkpoint))
-
-
-
 
 
 def write_annual(service: LedgerService, period: Period, fmt: str, out=None, *, verify: bool = True,
@@ -366,5 +355,5 @@ def write_annual(service: LedgerService, period: Period, fmt: str, out=None, *, 
     review = build_annual(service, period, verify=verify, progress=progress)
     if progress:
         progress(f"writing {fmt.upper()}")
-    return write_report(path, fmt, lambda: annual_document(service, review), review.rows, CSV_COLUMNS,
-                        review.as_json)
+    return write_report(path, fmt, lambda: annual_document(service, review), lambda: annual_rows(service, period),
+                        CSV_COLUMNS, lambda: annual_json(service, review), streamed=True)

@@ -41,12 +41,15 @@ def generated_line(service: LedgerService, size: int, checkpoint: CheckpointView
 
 
 def bounded(headers: tuple[str, ...], rows: list[tuple[str, ...]], *, empty: str = "None.",
-            limit: int = MAX_LISTED, where_all: str = "the CSV") -> Table:
-    """A listing cut at `limit` rows, saying where the rest is."""
+            limit: int = MAX_LISTED, where_all: str = "the CSV", total: int | None = None) -> Table:
+    """A listing cut at `limit` rows, saying where the rest is. `total`: how many rows the whole
+    listing has when only its first rows were read."""
+    total = len(rows) if total is None else total
+    rows = rows[:limit]
     note = None
-    if len(rows) > limit:
-        note = f"The first {limit:,} of {len(rows):,} rows; all of them are in {where_all}."
-    return Table(headers, tuple(rows[:limit]), empty=empty, note=note)
+    if total > len(rows):
+        note = f"The first {len(rows):,} of {total:,} rows; all of them are in {where_all}."
+    return Table(headers, tuple(rows), empty=empty, note=note)
 
 
 def integrity_section(service: LedgerService, found: Integrity, period_label: str | None = None) -> Section:

@@ -1,10 +1,8 @@
 """What every report says about the ledger's integrity: the verification result, and the signed
-checkpoints at the end of the period and at report time. Also one pass over the entries that
-finds the size of the ledger at a moment and the change entries of a period."""
+checkpoints at the end of the period and at report time."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable
@@ -14,7 +12,6 @@ from ..service import LedgerService
 
 Progress = Callable[[str], None]
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
-CHANGE_KINDS = (b"disclosure.corrected", b"disclosure.voided", b"subject.erased")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,57 +51,10 @@ class Integrity:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeEntry:
-    seq: int
-    kind: str
-    recorded_at: str
-    recorded_by: str
-    body: dict
-
-
-@dataclass(frozen=True, slots=True)
-class EntryScan:
-    size_before: int                       # entries recorded before the period started
-    size_at_end: int                       # entries recorded by the end of the period
-    changes: tuple[ChangeEntry, ...]       # corrections, voids and erasures recorded in the period
-
-
 def moment_after(service: LedgerService, day: date) -> str:
     """The first instant after `day` in the company's time zone, as a recorded_at string (UTC)."""
     local = datetime.combine(day + timedelta(days=1), time(0), tzinfo=service.zone)
     return local.astimezone(timezone.utc).strftime(STAMP)
-
-
-def _tail_string(leaf: bytes, key: bytes) -> str:
-    """A top-level string of a leaf's envelope, which follows the body (so: the last occurrence)."""
-    start = leaf.rfind(b',"' + key + b'":"') + len(key) + 5
-    return leaf[start:leaf.index(b'"', start)].decode("utf-8")
-
-
-def scan_entries(service: LedgerService, start: date, end: date) -> EntryScan:
-    """One pass over the leaves: how big the ledger was when the period began and ended, and the
-    corrections, voids and erasures recorded in it. Only those few leaves are decoded."""
-    begins, ends = moment_after(service, start - timedelta(days=1)), moment_after(service, end)
-    size_before = size_at_end = 0
-    before_done = end_done = False
-    changes: list[ChangeEntry] = []
-    for seq, leaf, _ in service.store.iter_entries():
-        recorded_at = _tail_string(leaf, b"recorded_at")
-        if not before_done:
-            if recorded_at < begins:
-                size_before = seq
-            else:
-                before_done = True
-        if not end_done:
-            if recorded_at < ends:
-                size_at_end = seq
-            else:
-                end_done = True
-        if begins <= recorded_at < ends and _tail_string(leaf, b"kind").encode() in CHANGE_KINDS:
-            entry = json.loads(leaf)
-            changes.append(ChangeEntry(seq, entry["kind"], entry["recorded_at"], entry["recorded_by"], entry["body"]))
-    return EntryScan(size_before, size_at_end, tuple(changes))
 
 
 def verification(service: LedgerService, run: bool, progress: Progress | None = None) -> VerificationResult | None:

@@ -4,7 +4,7 @@ name in the current folder). Used by the command line and the terminal app alike
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from ..errors import ValidationError
 from . import render
@@ -38,16 +38,21 @@ def output_path(out: str | Path | None, stem: str, fmt: str, folder: Path | None
 
 
 def write_report(path: Path, fmt: str, document: Callable[[], Document],
-                 rows: Callable[[], list[dict]], columns: Sequence[str], data: Callable[[], object]) -> Path:
-    """Render and write one format; only what that format needs is computed."""
+                 rows: Callable[[], Iterable[dict]], columns: Sequence[str], data: Callable[[], object],
+                 streamed: bool = False) -> Path:
+    """Render and write one format; only what that format needs is computed. The CSV is written
+    as `rows` yields them; with `streamed`, `data` returns (the JSON without its rows, the rows)
+    so that the JSON is written as it is read too."""
     if fmt == "md":
-        content: str | bytes = render.markdown(document())
+        content: str | bytes | Iterable[str] = render.markdown(document())
     elif fmt == "html":
         content = render.html(document())
     elif fmt == "pdf":
         content = render.pdf(document())
     elif fmt == "csv":
-        content = render.csv_text(rows(), columns)
+        content = render.csv_chunks(rows(), columns)
+    elif streamed:
+        content = render.json_chunks(*data())
     else:
         content = render.json_text(data())
     return render.write(path, content)

@@ -9,7 +9,7 @@ import io
 import json
 import re
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -66,23 +66,59 @@ def pdf(doc: Document) -> bytes:
     return HTML(string=html(doc)).write_pdf()
 
 
-def csv_text(rows: Iterable[Mapping[str, object]], columns: Sequence[str]) -> str:
+CHUNK_ROWS = 2000    # rows per piece of a streamed CSV or JSON
+
+
+def csv_chunks(rows: Iterable[Mapping[str, object]], columns: Sequence[str]) -> Iterator[str]:
+    """The CSV in pieces of CHUNK_ROWS rows, header first: rows are read as they are written."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    for row in rows:
+    for n, row in enumerate(rows, 1):
         writer.writerow([csv_cell(row.get(column)) for column in columns])
-    return out.getvalue()
+        if n % CHUNK_ROWS == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def csv_text(rows: Iterable[Mapping[str, object]], columns: Sequence[str]) -> str:
+    return "".join(csv_chunks(rows, columns))
 
 
 def json_text(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
-def write(path: Path, content: str | bytes) -> Path:
+def json_chunks(head: Mapping[str, object], rows: Iterable[object], key: str = "rows") -> Iterator[str]:
+    """json_text of `head` with `key`: [rows] added last, the rows streamed: the same text as
+    json_text of the whole dict, without holding the rows."""
+    text = json_text({**head, key: []})
+    cut = text.rindex(f'"{key}": []')
+    yield text[:cut] + json.dumps(key, ensure_ascii=False) + ": ["
+    separator = "\n"
+    for row in rows:
+        item = json.dumps(row, ensure_ascii=False, indent=2, sort_keys=False).replace("\n", "\n    ")
+        yield separator + "    " + item
+        separator = ",\n"
+    yield ("]" if separator == "\n" else "\n  ]") + text[cut + len(f'"{key}": []'):]
+
+
+def write(path: Path, content: str | bytes | Iterable[str]) -> Path:
+    """Write text, bytes, or text in pieces (streamed reports: into a side file first, so that a
+    failure half-way leaves no half-written report under the name asked for)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(content, bytes):
         path.write_bytes(content)
-    else:
+    elif isinstance(content, str):
         path.write_text(content, encoding="utf-8", newline="")
+    else:
+        partial = path.with_name(path.name + ".part")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as out:
+                out.writelines(content)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
     return path

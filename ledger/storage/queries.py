@@ -7,6 +7,8 @@ from datetime import date
 from typing import Sequence
 
 from sqlalchemy import and_, or_
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.expression import UnaryExpression
 from sqlmodel import Session, col, func, select
 
 from .models import (
@@ -21,6 +23,7 @@ from .models import (
     DisclosureRow,
     DisclosureSubjectRow,
     ErasedCommitmentRow,
+    ErasureRow,
     PartyRow,
     PartyVersionRow,
     VaultRow,
@@ -292,3 +295,132 @@ def retention_ending(session: Session, start: date, end: date, limit: int = 50) 
                DisclosureRow.retention_until <= end.isoformat())
         .order_by(DisclosureRow.retention_until).limit(limit)
     ).all()
+
+
+# ---- the annual review's aggregates: grouped in SQL, one pass over the period each -----------
+
+def _overlapping(query, since: date, until: date, *, scan: bool = False):
+    """Disclosures whose days overlap [since, until]. scan=True reads the table in order rather
+    than through the last_day index: a year is a large share of the rows, and the index would
+    visit them in random order (measured three to ten times slower on 1,000,000 entries)."""
+    last_day = DisclosureRow.last_day
+    if scan:   # SQLite uses no index for `+column`
+        last_day = UnaryExpression(last_day, operator=operators.custom_op("+"), type_=last_day.type)
+    return query.where(last_day >= since.isoformat(), DisclosureRow.first_day <= until.isoformat())
+
+
+def release_tallies(session: Session, since: date, until: date) -> list[tuple]:
+    """(month of the first day, voided, recipient_id, basis, purpose, statutory, country, route,
+    releases, persons named) of the disclosures overlapping the period, one row per group."""
+    month = func.substr(DisclosureRow.first_day, 1, 7)
+    voided = DisclosureRow.status == "voided"
+    # Grouped first by an expression: no index matches, so SQLite reads the table in order
+    # instead of walking the recipient index with a random table read per row.
+    keys = (month, voided, DisclosureRow.recipient_id, DisclosureRow.basis, DisclosureRow.purpose,
+            DisclosureRow.statutory, DisclosureRow.country, DisclosureRow.route)
+    query = select(*keys, func.count(), func.sum(DisclosureRow.subject_count)).group_by(*keys)
+    return list(session.exec(_overlapping(query, since, until, scan=True)).all())
+
+
+def release_item_tallies(session: Session, since: date, until: date) -> list[tuple[str, int]]:
+    """(data_items JSON text, releases) of the active disclosures overlapping the period: few
+    distinct lists, so the items are counted from them rather than from every row."""
+    query = (select(DisclosureRow.data_items, func.count())
+             .where(DisclosureRow.status != "voided").group_by(DisclosureRow.data_items))
+    return list(session.exec(_overlapping(query, since, until, scan=True)).all())
+
+
+def releases_in_period(session: Session, since: date, until: date, *, recipient_ids: Sequence[str] | None = None,
+                       bases: Sequence[str] | None = None, limit: int | None = None
+                       ) -> Sequence[tuple[DisclosureRow, str]]:
+    """Active disclosures overlapping the period, oldest entry first (optionally only to these
+    recipients, or on these bases)."""
+    query = _overlapping(select(DisclosureRow, PartyRow.name)
+                         .join(PartyRow, PartyRow.party_id == DisclosureRow.recipient_id)
+                         .where(DisclosureRow.status != "voided"), since, until)
+    if recipient_ids is not None:
+        query = query.where(col(DisclosureRow.recipient_id).in_(recipient_ids))
+    if bases is not None:
+        query = query.where(col(DisclosureRow.basis).in_(bases))
+    query = query.order_by(DisclosureRow.seq)
+    return session.exec(query.limit(limit) if limit is not None else query).all()
+
+
+def release_count(session: Session, since: date, until: date, *, recipient_ids: Sequence[str] | None = None,
+                  bases: Sequence[str] | None = None) -> int:
+    """How many rows `releases_in_period` would return without a limit."""
+    query = _overlapping(select(func.count()).select_from(DisclosureRow)
+                         .where(DisclosureRow.status != "voided"), since, until)
+    if recipient_ids is not None:
+        query = query.where(col(DisclosureRow.recipient_id).in_(recipient_ids))
+    if bases is not None:
+        query = query.where(col(DisclosureRow.basis).in_(bases))
+    return session.exec(query).one()
+
+
+def overridden_in_period(session: Session, since: date, until: date) -> Sequence[tuple[DisclosureRow, str]]:
+    """Active disclosures of the period forced past the contractor register, oldest first."""
+    return session.exec(_overlapping(
+        select(DisclosureRow, PartyRow.name).join(PartyRow, PartyRow.party_id == DisclosureRow.recipient_id)
+        .where(DisclosureRow.override == True, DisclosureRow.status != "voided"),  # noqa: E712
+        since, until).order_by(DisclosureRow.seq)).all()
+
+
+def released_after_contract_end(session: Session, since: date, until: date
+                                ) -> Sequence[tuple[DisclosureRow, str, str]]:
+    """(row, recipient name, contract end) of active disclosures of the period, not overridden,
+    that run past the end of the recipient's contract in the register, oldest first."""
+    return session.exec(_overlapping(
+        select(DisclosureRow, PartyRow.name, ContractorRow.contract_ends_on)
+        .join(PartyRow, PartyRow.party_id == DisclosureRow.recipient_id)
+        .join(ContractorRow, ContractorRow.party_id == DisclosureRow.recipient_id)
+        .where(col(ContractorRow.contract_ends_on).is_not(None),
+               DisclosureRow.last_day > ContractorRow.contract_ends_on,
+               DisclosureRow.override == False, DisclosureRow.status != "voided"),  # noqa: E712
+        since, until).order_by(DisclosureRow.seq)).all()
+
+
+def _retention_between(query, start: date, end: date):
+    return query.where(DisclosureRow.retention_until >= start.isoformat(),
+                       DisclosureRow.retention_until <= end.isoformat(), DisclosureRow.status != "voided")
+
+
+def retention_between(session: Session, start: date, end: date, limit: int | None = None
+                      ) -> Sequence[tuple[DisclosureRow, str]]:
+    """Active disclosures whose retention ends in [start, end], by that date, then entry."""
+    query = _retention_between(select(DisclosureRow, PartyRow.name)
+                               .join(PartyRow, PartyRow.party_id == DisclosureRow.recipient_id), start, end)
+    query = query.order_by(DisclosureRow.retention_until, DisclosureRow.seq)
+    return session.exec(query.limit(limit) if limit is not None else query).all()
+
+
+def retention_count(session: Session, start: date, end: date) -> int:
+    return session.exec(_retention_between(select(func.count()).select_from(DisclosureRow), start, end)).one()
+
+
+def all_disclosure_changes(session: Session) -> Sequence[DisclosureChangeRow]:
+    """Every correction and void, by entry."""
+    return session.exec(select(DisclosureChangeRow).order_by(DisclosureChangeRow.seq)).all()
+
+
+def all_erasures(session: Session) -> Sequence[ErasureRow]:
+    return session.exec(select(ErasureRow).order_by(ErasureRow.seq)).all()
+
+
+RELEASE_ROW_COLUMNS = (
+    DisclosureRow.seq, DisclosureRow.first_day, DisclosureRow.last_day, DisclosureRow.bulk,
+    DisclosureRow.recipient_id, PartyRow.name, PartyRow.kind, DisclosureRow.country, DisclosureRow.route,
+    DisclosureRow.basis, DisclosureRow.purpose, DisclosureRow.data_items, DisclosureRow.subject_count,
+    DisclosureRow.statutory, DisclosureRow.statutory_ground, DisclosureRow.status, DisclosureRow.version,
+    DisclosureRow.retention_until, DisclosureRow.assessment_seq, DisclosureRow.override,
+    DisclosureRow.recorded_at, DisclosureRow.recorded_by,
+)
+
+
+def release_rows_after(session: Session, since: date, until: date, after_seq: int, limit: int) -> list[tuple]:
+    """One keyset page of the disclosures overlapping the period (voided too), as plain column
+    tuples in RELEASE_ROW_COLUMNS order: the entries after `after_seq`, oldest first."""
+    query = _overlapping(select(*RELEASE_ROW_COLUMNS)
+                         .join(PartyRow, PartyRow.party_id == DisclosureRow.recipient_id)
+                         .where(DisclosureRow.seq > after_seq), since, until)
+    return list(session.exec(query.order_by(DisclosureRow.seq).limit(limit)).all())

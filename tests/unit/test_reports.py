@@ -12,6 +12,8 @@ import io
 import itertools
 import json
 import os
+import re
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,8 +21,8 @@ import pytest
 
 from ledger.errors import ValidationError
 from ledger.reports import render
-from ledger.reports.annual import CSV_COLUMNS, annual_document, build_annual
-from ledger.reports.output import output_path, write_report
+from ledger.reports.annual import CSV_COLUMNS, annual_document, annual_json, annual_rows, build_annual
+from ledger.reports.output import output_path
 from ledger.reports.period import calendar_year, choose, fiscal_year
 from ledger.reports.safety import csv_cell, inside, safe_file_name
 from ledger.reports.subject import build_subject, subject_document
@@ -98,35 +100,107 @@ def test_annual_html_matches_golden(annual_2026):
 
 
 def test_annual_csv_matches_golden(annual_2026):
-    _, review, _ = annual_2026
-    check_golden("annual-2026.csv", render.csv_text(review.rows(), CSV_COLUMNS))
+    service, review, _ = annual_2026
+    check_golden("annual-2026.csv", render.csv_text(annual_rows(service, review.period), CSV_COLUMNS))
 
 
 def test_annual_json_matches_golden(annual_2026):
-    _, review, _ = annual_2026
-    check_golden("annual-2026.json", render.json_text(review.as_json()))
-
-
-def test_annual_counts_agree_with_the_service(annual_2026):
     service, review, _ = annual_2026
+    check_golden("annual-2026.json", "".join(render.json_chunks(*annual_json(service, review))))
+
+
+def _active_in_2026(service):
     from ledger.domain import DisclosureFilter
 
     listed = service.disclosures(DisclosureFilter(since=calendar_year(2026).start, until=calendar_year(2026).end,
                                                   include_voided=False), limit=None)
-    counts = review.counts()
-    assert counts["releases"] == len(listed) > 0
-    assert counts["statutory"] + counts["voluntary"] == len(listed)
-    assert counts["statutory"] == sum(1 for s in listed if s.statutory)
-    assert sum(counts["by_basis"].values()) == len(listed)
-    assert counts["voided"] == 1       # the sample voids one release of this year
+    return sorted(listed, key=lambda s: s.seq)
+
+
+def test_annual_counts_grouped_in_sql_agree_with_counting_every_release(annual_2026):
+    service, review, _ = annual_2026
+    listed = _active_in_2026(service)
+    counts = review.counts
+    assert counts.releases == len(listed) > 0
+    assert counts.statutory == sum(1 for s in listed if s.statutory) and counts.voluntary == len(listed) - counts.statutory
+    assert counts.subjects_named == sum(s.subject_count for s in listed)
+    assert counts.by_recipient == Counter(s.recipient_id for s in listed)
+    assert counts.statutory_by_recipient == Counter(s.recipient_id for s in listed if s.statutory)
+    assert counts.by_basis == Counter(s.basis for s in listed)
+    assert counts.by_purpose == Counter(s.purpose for s in listed)
+    assert counts.by_data_item == Counter(item for s in listed for item in s.data_items)
+    assert counts.cross_border == Counter((s.country, s.route) for s in listed if s.route)
+    assert counts.per_month_by_basis == Counter((s.first_day[:7], s.basis) for s in listed)
+    assert list(counts.by_basis.values()) == sorted(counts.by_basis.values(), reverse=True)
+    assert counts.voided == 1       # the sample voids one release of this year
     kinds = {c.kind for c in review.changes}
     assert {"disclosure.corrected", "disclosure.voided", "subject.erased"} <= kinds
+
+
+def test_annual_listings_are_the_first_releases_of_their_kind(annual_2026):
+    service, review, _ = annual_2026
+    listed = _active_in_2026(service)
+    assert review.first_releases == tuple(listed[:200])
+    government = [s for s in listed if review.parties[s.recipient_id].kind == "government_body"]
+    assert review.government == tuple(government) and review.government_total == len(government) > 0
+    consent = [s for s in listed if service.ref.bases[s.basis].category == "consent"]
+    assert review.consent == tuple(consent) and review.consent_total == len(consent) > 0
+
+
+def test_long_listings_stop_at_200_rows_and_the_csv_and_json_hold_every_release(fresh_ledger, parties, tmp_path):
+    from ledger.reports.annual import write_annual
+
+    fresh_ledger.import_disclosures([{
+        "recipient": parties.affiliate.party_id, "date": f"2026-05-{day % 28 + 1:02d}", "subjects": [f"KY-{n}"],
+        "data_items": ["name"], "purpose": "affiliate_provision_with_consent", "basis": "consent",
+        "evidence": {"consent_reference": f"C-{n}", "consent_date": "2026-04-01"}} for n, day in enumerate(range(205))])
+    period = calendar_year(2026)
+    md = write_annual(fresh_ledger, period, "md", tmp_path / "review.md", verify=False).read_text(encoding="utf-8")
+    for title in ("Consent-based releases", "Releases in the period"):
+        section = re.split(rf"\n## \d+\. {title}\n", md)[1].split("\n## ")[0]
+        assert "The first 200 of 205 rows; all of them are in the CSV." in section
+        assert sum(1 for line in section.splitlines() if line.startswith("| ") and line[2].isdigit()) == 200
+    rows = list(csv.DictReader(io.StringIO(
+        write_annual(fresh_ledger, period, "csv", tmp_path / "review.csv", verify=False).read_text(encoding="utf-8"))))
+    assert len(rows) == 205 and [int(r["seq"]) for r in rows] == sorted(int(r["seq"]) for r in rows)
+    data = json.loads(write_annual(fresh_ledger, period, "json", tmp_path / "review.json", verify=False)
+                      .read_text(encoding="utf-8"))
+    assert len(data["rows"]) == 205 and data["counts"]["releases"] == 205
+
+
+def test_streamed_json_is_the_same_text_as_json_of_the_whole():
+    head = {"report": "x", "counts": {"a": 1}, "names": ["京都", "=1"]}
+    for rows in ([], [{"seq": 1, "items": ["a", "b"], "nested": {"k": None}}], [{"seq": n} for n in range(5)]):
+        assert "".join(render.json_chunks(head, iter(rows))) == render.json_text({**head, "rows": rows})
+
+
+def test_a_streamed_report_that_fails_half_way_leaves_no_file(tmp_path):
+    def pieces():
+        yield "seq\r\n1\r\n"
+        raise RuntimeError("the ledger went away")
+
+    with pytest.raises(RuntimeError):
+        render.write(tmp_path / "review.csv", pieces())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_size_at_a_moment_is_the_entries_recorded_before_it(fresh_ledger, parties, clock):
+    for day in range(1, 8):
+        clock.set(f"2026-07-0{day}T09:00:00Z")
+        fresh_ledger.record_disclosure({
+            "recipient": parties.affiliate.party_id, "date": f"2026-07-0{day}", "subjects": [f"KY-{day}"],
+            "data_items": ["name"], "purpose": "affiliate_provision_with_consent", "basis": "consent",
+            "evidence": {"consent_reference": "C-1", "consent_date": "2026-06-01"}})
+    stamps = [fresh_ledger.entry(seq).recorded_at for seq in range(1, fresh_ledger.store.size() + 1)]
+    assert stamps == sorted(stamps)
+    for moment in sorted(set(stamps)) + ["2026-07-03T12:00:00.000000Z", "0000", "9999"]:
+        assert fresh_ledger.size_at(moment) == sum(1 for stamp in stamps if stamp < moment)
 
 
 def test_annual_lists_government_releases_and_contractor_standing(annual_2026):
     service, review, doc = annual_2026
     md = render.markdown(doc)
-    government = [s for s in review.active if review.kind_of(s) == "government_body"]
+    government = review.government
     assert government
     section = md.split("Releases to government bodies", 2)[2].split("\n## ")[0]
     for s in government:
@@ -138,8 +212,8 @@ def test_annual_lists_government_releases_and_contractor_standing(annual_2026):
 
 def test_annual_holds_no_personal_data_of_subjects(annual_2026):
     service, review, doc = annual_2026
-    text = render.markdown(doc) + render.html(doc) + render.json_text(review.as_json())
-    for s in review.active[:40]:
+    text = render.markdown(doc) + render.html(doc) + "".join(render.json_chunks(*annual_json(service, review)))
+    for s in review.first_releases[:40]:
         for identifier in service.disclosure(s.seq).subjects:
             if identifier != "(erased)":
                 assert identifier not in text
@@ -155,9 +229,10 @@ def test_annual_pdf_has_the_key_figures_and_pages(annual_2026):
     assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)   # A4
     assert f"Page 1 / {len(reader.pages)}" in text and f"Page {len(reader.pages)} / {len(reader.pages)}" in text
     assert "Contents" in text and "Integrity" in text
-    counts = review.counts()
-    assert f"{counts['releases']:,} releases of personal data" in " ".join(text.split())
+    assert f"{review.counts.releases:,} releases of personal data" in " ".join(text.split())
     assert "Generated 2026-06-15 12:00 JST" in text and "no signed checkpoint" in text
+    # English is set in a Latin font even where a CJK font is installed (which covers Latin too).
+    assert not any("CJK" in font for font in _pdf_fonts(reader)), _pdf_fonts(reader)
 
 
 def test_annual_charts_are_inline_svg(annual_2026):
@@ -212,6 +287,33 @@ def test_subject_report_in_english_and_japanese_matches_golden(sample):
         check_golden(f"subject-{lang}.md", render.markdown(subject_document(sample, report)))
     ja = render.html(subject_document(sample, build_subject(sample, identifier, lang="ja")))
     assert 'lang="ja"' in ja and "法令で作成が義務付けられた記録" in ja and "訂正・削除・利用停止" in ja
+
+
+def _japanese_font_installed() -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-list") is None:
+        return False
+    return bool(subprocess.run(["fc-list", ":lang=ja"], capture_output=True, text=True).stdout.strip())
+
+
+def _pdf_fonts(reader) -> set[str]:
+    return {str(font["/BaseFont"]) for page in reader.pages
+            for font in (page["/Resources"].get("/Font") or {}).values()}
+
+
+@pytest.mark.skipif(not _japanese_font_installed(),
+                    reason="no Japanese font (fc-list :lang=ja finds none): the PDF would draw empty boxes; "
+                           ".ci/run installs fonts-noto-cjk")
+def test_japanese_subject_report_pdf_is_drawn_in_a_japanese_font(sample):
+    from pypdf import PdfReader
+
+    identifier = _subject_with_statutory_and_voluntary(sample)
+    reader = PdfReader(io.BytesIO(render.pdf(subject_document(sample, build_subject(sample, identifier, lang="ja")))))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "法令で作成が義務付けられた記録" in text and "訂正・削除・利用停止" in text
+    assert any("Noto-Sans-CJK-JP" in font for font in _pdf_fonts(reader)), _pdf_fonts(reader)
 
 
 def test_subject_report_shows_only_that_persons_identifier(sample):
