@@ -7,9 +7,11 @@ import csv
 import json
 import os
 import getpass
+import re
 import sqlite3
 import sys
 import textwrap
+import traceback
 from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,11 +36,45 @@ class UsageError(LedgerError):
     exit_code = EXIT_USAGE
 
 
+MAX_WHOLE = 2**63 - 1  # the largest integer SQLite stores
+
+
+def _whole_number(text: str) -> int:
+    """A number option: a whole number SQLite can hold, never negative."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text[:40]!r}") from None
+    if not 0 <= number <= MAX_WHOLE:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_WHOLE:,}")
+    return number
+
+
+class _Once(argparse._StoreAction):
+    """An option of a record given twice is ambiguous: refused, not silently the last one."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = namespace.__dict__.setdefault("_options_given", set())
+        if self.dest in given:
+            raise argparse.ArgumentError(self, "is given more than once; give it once")
+        given.add(self.dest)
+        super().__call__(parser, namespace, values, option_string)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error without exiting the interpreter from deep inside."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message} (see --help)")
+
+    def add_argument(self, *names, **kwargs):
+        if kwargs.get("type") is int:
+            kwargs["type"] = _whole_number
+        # The global --db and --operator may be overridden by a later one (as after a shell alias).
+        if (kwargs.get("action") is None and names and names[0].startswith("-")
+                and names[0] not in ("--db", "--operator")):
+            kwargs["action"] = _Once
+        return super().add_argument(*names, **kwargs)
 
 
 # ---- helpers ------------------------------------------------------------------
@@ -47,13 +83,34 @@ def _out(text: str = "") -> None:
     print(text)
 
 
+# Characters that would act on the terminal instead of being shown: controls (ESC starts colour and
+# cursor sequences), line separators, invisible bidi and zero-width marks, lone surrogates.
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\u202a-\u202e"
+                         "\u2060-\u2069\ufeff\ud800-\udfff]")
+MAX_MESSAGE = 2000
+
+
+def _shown(message: object) -> str:
+    """A message for stderr: unshowable characters as escapes, and never longer than MAX_MESSAGE
+    (an error may quote what was typed)."""
+    text = _UNSHOWABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(message))
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + f"... ({len(text) - MAX_MESSAGE:,} more characters)"
+
+
+def _err(text: str) -> None:
+    print(_shown(text), file=sys.stderr)
+
+
 def _pairs(field: str, values: Sequence[str] | None) -> dict[str, str]:
     """KEY=VALUE options into a dict."""
     result: dict[str, str] = {}
-    for item in values or ():
+    for number, item in enumerate(values or (), start=1):
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ValidationError(field, f"'{item}' is not KEY=VALUE")
+            # The value may be personal data: the message names its position, not its text.
+            raise ValidationError(field, f"value {number} is not KEY=VALUE")
+        if key.strip() in result:
+            raise ValidationError(f"{field}.{key.strip()}", "is given more than once; give it once")
         result[key.strip()] = value
     return result
 
@@ -65,6 +122,36 @@ def _items(values: Sequence[str] | None) -> list[str]:
     return out
 
 
+class _DuplicateField(ValueError):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+def _unique_fields(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose field names differ: with a name given twice, which value is meant?"""
+    found: dict = {}
+    for name, value in pairs:
+        if name in found:
+            raise _DuplicateField(name)
+        found[name] = value
+    return found
+
+
+def _parse_json(text: str, where: str) -> object:
+    """JSON with unique field names; any problem is a UsageError naming `where`."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_fields)
+    except _DuplicateField as exc:
+        raise UsageError(f"{where}: the field '{exc.name}' is given twice; give it once") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{where}: is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise UsageError(f"{where}: is not valid JSON here (nested too deeply)") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise UsageError(f"{where}: is not valid JSON here ({exc})") from None
+
+
 def _read_json_file(path: str) -> object:
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -72,10 +159,7 @@ def _read_json_file(path: str) -> object:
         raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path}: is not UTF-8 text") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}: is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    return _parse_json(text, path)
 
 
 def _local(service: LedgerService, recorded_at: str) -> str:
@@ -365,8 +449,6 @@ def cmd_erase_subject(args, service: LedgerService) -> int:
 
 
 def _import_rows(path: str, fmt: str | None) -> list[dict]:
-    from sqlite_utils.utils import Format, rows_from_file
-
     file_path = Path(path)
     if fmt is None:
         fmt = "csv" if file_path.suffix.lower() == ".csv" else "jsonl"
@@ -380,18 +462,31 @@ def _import_rows(path: str, fmt: str | None) -> list[dict]:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UsageError(f"{path}: line {number} is not valid JSON ({exc.msg}); nothing was imported") from None
+                row = _parse_json(line, f"{path}: line {number}")
+            except UsageError as exc:
+                raise UsageError(f"{exc}; nothing was imported") from None
             if not isinstance(row, dict):
                 raise UsageError(f"{path}: line {number} is not a JSON object; nothing was imported")
             rows.append(row)
         return rows
     import io
     try:
-        reader, _ = rows_from_file(io.BytesIO(raw), format=Format.CSV, encoding="utf-8-sig")
-        return [dict(r) for r in reader]
-    except (UnicodeDecodeError, ValueError, csv.Error) as exc:
+        records = csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
+        header = next(records, None) or []
+        if len(set(header)) < len(header):
+            twice = next(name for name in header if header.count(name) > 1)
+            raise UsageError(f"{path}: the column '{twice}' is given twice; give it once; nothing was imported")
+        rows = []
+        for values in records:
+            if not values:
+                continue  # a blank line
+            if len(values) > len(header):
+                # The values may be personal data: the message counts them, it does not show them.
+                raise UsageError(f"{path}: row {len(rows) + 1} has {len(values)} values but the header names "
+                                 f"{len(header)} columns; nothing was imported")
+            rows.append(dict(zip(header, values)))
+        return rows
+    except (ValueError, csv.Error) as exc:
         raise UsageError(f"{path}: is not a readable CSV file ({exc}); nothing was imported") from None
 
 
@@ -407,9 +502,9 @@ def cmd_import(args, service: LedgerService) -> int:
             rows, source=args.file,
             progress=lambda n: print(f"  checked and written {n:,} of {len(rows):,}", file=sys.stderr))
     except ImportRejected as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _err(f"error: {exc}")
         for number, problem in exc.problems[:200]:
-            print(f"  row {number}: {problem}", file=sys.stderr)
+            _err(f"  row {number}: {problem}")
         if len(exc.problems) > 200:
             print(f"  ... and {len(exc.problems) - 200} more", file=sys.stderr)
         return EXIT_USAGE
@@ -594,7 +689,7 @@ def cmd_rebuild(args, service: LedgerService) -> int:
 
 def cmd_bench(args, service: LedgerService | None) -> int:
     from .bench import run_bench
-    return run_bench(entries=args.entries, verify_sizes=args.verify, out=args.out, proofs_on=args.proofs_on)
+    return run_bench(entries=args.entries, out=args.out)
 
 
 def cmd_tui(args, service: LedgerService | None) -> int:
@@ -898,16 +993,30 @@ def cmd_vendor_due(args, service: LedgerService) -> int:
 
 
 def _evidence_relative_to(data: dict, folder: Path) -> None:
-    """Evidence paths in an assessment file are taken from the file's folder (absolute ones as given)."""
+    """Evidence paths in an assessment file are taken from the file's folder and must stay inside
+    it: a file from someone else must not make the ledger copy the operator's other files."""
     answers = data.get("answers")
     if not isinstance(answers, list):
         return
     for answer in answers:
         if isinstance(answer, dict) and isinstance(answer.get("evidence_files"), list):
-            answer["evidence_files"] = [
-                str(folder / Path(p).expanduser()) if isinstance(p, str) and p.strip()
-                and not Path(p).expanduser().is_absolute() else p
-                for p in answer["evidence_files"]]
+            field = f"answers.{answer.get('item')}.evidence_files"
+            answer["evidence_files"] = [_evidence_inside(folder, p, field) if isinstance(p, str) and p.strip()
+                                        else p for p in answer["evidence_files"]]
+
+
+def _evidence_inside(folder: Path, text: str, field: str) -> str:
+    """`text` as a path inside `folder`: no absolute path, no '..' or link leading out of it."""
+    path = Path(v.text(field, text, max_len=4096))
+    if path.is_absolute() or text.strip().startswith("~"):
+        raise ValidationError(field, "must be a path relative to the assessment file's folder, not an absolute one")
+    try:
+        inside = (folder / path).resolve().is_relative_to(folder.resolve())
+    except (OSError, ValueError):
+        inside = False
+    if not inside:
+        raise ValidationError(field, "must stay inside the assessment file's folder (no '..' or link leading out)")
+    return str(folder / path)
 
 
 def cmd_vendor_assess(args, service: LedgerService) -> int:
@@ -1291,12 +1400,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("list", "List the checkpoints the ledger keeps.", cmd_checkpoint_list, parent=checkpoint_sub)
     p.add_argument("--json", action="store_true")
     command("rebuild", "Rebuild the query tables from the entries.", cmd_rebuild)
-    p = command("bench", "Measure import, append, verify and proof speed on a temporary ledger.", cmd_bench, opens="none")
-    p.add_argument("--entries", type=int, default=100_000, help="disclosures to import (default 100000)")
-    p.add_argument("--verify", type=int, action="append", metavar="N", help="also verify a ledger of N entries (repeat)")
-    p.add_argument("--proofs-on", action="append", metavar="LEDGER",
-                   help="also time proof generation on an existing ledger file (repeat)")
-    p.add_argument("--out", metavar="FILE.json")
+    p = command("bench", "Time every operation on a temporary ledger of N disclosures, next to raw SQLite, "
+                "raw hashing and pymerkle.", cmd_bench, opens="none")
+    p.add_argument("--entries", type=int, default=100_000, metavar="N", help="disclosures to import (default 100000)")
+    p.add_argument("--out", metavar="FILE.json", help="also write the figures as JSON")
     command("tui", "Open the terminal app (the default with no command).", cmd_tui, opens="none")
 
     vendor = sub.add_parser(
@@ -1340,8 +1447,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("party", metavar="PARTY", help="party id or exact name")
     p.add_argument("--from-json", metavar="FILE", help="read the assessment from a JSON object (fields: assessor, "
                    "assessed_on, answers [{item, answer, note, evidence_files}], override_outcome, "
-                   "override_reason, conditions, condition_deadline, valid_until); relative evidence paths "
-                   "are taken from the file's folder")
+                   "override_reason, conditions, condition_deadline, valid_until); evidence paths are taken "
+                   "from the file's folder and must stay inside it")
     p.add_argument("--assessor", metavar="NAME", help="who assessed (default: the operator)")
     p.add_argument("--assessed-on", metavar="DATE", help="the day assessed, YYYY-MM-DD (default: today)")
     p = command("due", "What needs attention: assessments expiring or overdue, conditions past their deadline, "
@@ -1405,33 +1512,36 @@ def _run(argv: Sequence[str] | None, open_app: Callable[[Path], int] | None) -> 
             return args.func(args, service)
         finally:
             for notice in service.notices:
-                print(f"note: {notice}", file=sys.stderr)
+                _err(f"note: {notice}")
             service.close()
     except ValidationErrors as exc:
         for error in exc.errors:
-            print(f"error: {error}", file=sys.stderr)
+            _err(f"error: {error}")
         print("nothing was recorded", file=sys.stderr)
         return EXIT_USAGE
     except ValidationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _err(f"error: {exc}")
         if isinstance(exc, GateRefused):
             print("to force it, run the same command again with --override-reason TEXT (the release is then "
                   "listed as an exception)", file=sys.stderr)
         print("nothing was recorded", file=sys.stderr)
         return EXIT_USAGE
     except LedgerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _err(f"error: {exc}")
         return exc.exit_code
     except sqlite3.Error as exc:
-        print(f"error: the ledger file could not be used ({exc}); nothing was recorded", file=sys.stderr)
+        _err(f"error: the ledger file could not be used ({exc}); nothing was recorded")
         return EXIT_USAGE
     except BrokenPipeError:
         raise
     except OSError as exc:
-        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        _err(f"error: {exc.filename or ''}: {exc.strerror or exc}")
         return EXIT_USAGE
     except Exception as exc:  # a defect: say so plainly; the transaction was rolled back
-        print(f"error: unexpected internal error ({type(exc).__name__}: {exc}); nothing was recorded. "
+        # Only the kind of error and where: its message may quote personal data or key material.
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f" in {Path(frames[-1].filename).name} line {frames[-1].lineno}" if frames else ""
+        print(f"error: unexpected internal error ({type(exc).__name__}{where}); nothing was recorded. "
               "Please report this with the command you ran.", file=sys.stderr)
         return EXIT_INTERNAL
 

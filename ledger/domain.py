@@ -36,6 +36,7 @@ DISCLOSURE_FIELDS = (
     "data_items", "purpose", "basis", "evidence", "route", "route_evidence", "method", "notes",
     "contract_as_record", "override_reason",
 )
+_DISCLOSURE_FIELD_SET = frozenset(DISCLOSURE_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,7 @@ class DisclosureInput:
                 group, _, name = key.partition(".")
                 if value not in (None, ""):
                     flat[group][name] = value
-            elif key in DISCLOSURE_FIELDS:
+            elif key in _DISCLOSURE_FIELD_SET:
                 plain[key] = value
             else:
                 errors.append(ValidationError(key, f"is not a disclosure field; fields: {', '.join(DISCLOSURE_FIELDS)}"))
@@ -88,7 +89,11 @@ class DisclosureInput:
                     errors.append(ValidationError(name, "must be an object of field: value"))
                 else:
                     merged[name].update(given)
-            merged[name].update(flat[name])  # a flat `evidence.X` key is the more specific one
+                    # The same field in the object and as a flat `evidence.X` key: which is meant?
+                    errors.extend(ValidationError(f"{name}.{key}", f"is given twice (in {name} and as "
+                                                  f"{name}.{key}); give it once")
+                                  for key in flat[name] if given.get(key) not in (None, ""))
+            merged[name].update(flat[name])
         evidence, route_evidence = merged["evidence"], merged["route_evidence"]
 
         if plain.get("date") not in (None, "") and plain.get("first_day") not in (None, ""):
@@ -379,3 +384,88 @@ class CheckpointView:
     key_id: str
     made_at: str
     reason: str  # manual, auto, tui-close, proof, report, ...
+
+
+# ---- report aggregates -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ReleaseCounts:
+    """The releases overlapping a period, counted. Voided releases count only in `voided`; each
+    mapping but the per-month one (in month order) is ordered by count, largest first, then by key."""
+
+    releases: int
+    voided: int
+    statutory: int
+    subjects_named: int                               # persons named, summed over releases
+    by_recipient: Mapping[str, int]
+    statutory_by_recipient: Mapping[str, int]
+    by_basis: Mapping[str, int]
+    by_purpose: Mapping[str, int]
+    by_data_item: Mapping[str, int]                   # a release holding several items counts for each
+    cross_border: Mapping[tuple[str, str], int]       # (country, route) of releases with a transfer route
+    per_month_by_basis: Mapping[tuple[str, str], int]  # ("YYYY-MM" of the first day, basis)
+
+    @property
+    def voluntary(self) -> int:
+        return self.releases - self.statutory
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseListing:
+    """The first rows of a listing, and how many rows it has in all."""
+
+    total: int
+    rows: tuple[DisclosureSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionalRelease:
+    """A release of a period forced past the contractor register, or made after a contract ended."""
+
+    summary: DisclosureSummary
+    kind: str                        # "override" or "contract_ended"
+    failed_check: str | None         # override: the register check it was forced past
+    contract_ends_on: str | None     # contract_ended: the end of the contract in the register
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerChange:
+    """A correction, void or erasure entry, without its vault values (the reasons stay there)."""
+
+    seq: int
+    kind: str                        # disclosure.corrected, disclosure.voided or subject.erased
+    recorded_at: str
+    recorded_by: str
+    disclosure: int | None           # the corrected or voided disclosure
+    fields: tuple[str, ...]          # the corrected fields, sorted
+    erasure_reason: str | None
+    values_erased: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRow:
+    """A disclosure's current state as one flat row, with its recipient's name and kind: light
+    enough to stream every release of a period."""
+
+    seq: int
+    first_day: str
+    last_day: str
+    bulk: bool
+    recipient_id: str
+    recipient_name: str
+    recipient_kind: str
+    country: str
+    route: str | None
+    basis: str
+    purpose: str
+    data_items: tuple[str, ...]
+    subject_count: int
+    statutory: bool
+    statutory_ground: str
+    status: str
+    version: int
+    retention_until: str
+    assessment_seq: int | None
+    override: bool
+    recorded_at: str
+    recorded_by: str

@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import shutil
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
@@ -37,6 +38,11 @@ from .domain import (
     DisclosureSummary,
     EntryView,
     ErasureResult,
+    ExceptionalRelease,
+    LedgerChange,
+    ReleaseCounts,
+    ReleaseListing,
+    ReleaseRow,
     Party,
     PartyInput,
     PartyVersion,
@@ -72,6 +78,8 @@ ERASURE_REASONS = {
 }
 PARTY_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 ERASED = "(erased)"
+MAX_WHOLE = 2**63 - 1        # the largest integer SQLite stores
+MAX_WITHIN_DAYS = 100 * 366  # a horizon for what is due: beyond it dates run past year 9999
 
 Clock = Callable[[], datetime]
 PassphraseSource = Callable[[], bytes | None]
@@ -116,6 +124,8 @@ class LedgerService:
         self.passphrase = passphrase or passphrase_from_environment
         self._signer = None  # (key id, private key), unlocked once per session
         self.notices: list[str] = []  # what an automatic checkpoint could not do, for the caller to show
+        self._facts: dict[str, RecipientFacts] = {}  # recipients' facts for appends, read at size _facts_at
+        self._facts_at = -1
 
     # ---- lifecycle ----------------------------------------------------------
     @classmethod
@@ -304,6 +314,18 @@ class LedgerService:
         }
         return RecipientFacts(party.party_id, party.kind, party.country, register, assessed)
 
+    def _facts_for(self, tx: WriteTransaction, ref: str) -> RecipientFacts:
+        """A recipient's facts for an append, read once and kept: only party, contractor and
+        assessment entries change them, so they hold while every entry after `_facts_at` is a
+        disclosure this service recorded (any other entry, or another writer's, moves the head)."""
+        if tx.size != self._facts_at:
+            self._facts.clear()
+            self._facts_at = tx.size
+        facts = self._facts.get(ref)
+        if facts is None:
+            facts = self._facts[ref] = self._recipient_facts(ref)
+        return facts
+
     def _recipients_named_in(self, rows: list) -> dict[str, RecipientFacts | str]:
         """Each distinct recipient of an import, resolved once: its facts, or why it is unknown."""
         resolved: dict[str, RecipientFacts | str] = {}
@@ -347,8 +369,10 @@ class LedgerService:
         """Append one disclosure; returns its seq. Refused input raises and writes nothing."""
         inp = DisclosureInput.parse(data)
         with self._writing() as tx:
-            body, sealer = self._prepare(inp, self.today(), tx.size + 1)
+            recipient = self._facts_for(tx, inp.recipient)
+            body, sealer = prepare_disclosure(inp, self.ref, recipient, self.today(), tx.size + 1)
             seq, _, _ = self._append(tx, "disclosure.recorded", body, sealer)
+        self._facts_at = seq  # a disclosure changes no recipient's facts
         return seq
 
     def import_disclosures(self, rows: Iterable[Mapping], source: str = "import",
@@ -361,13 +385,12 @@ class LedgerService:
             today = self.today()
             stamp = self._stamp()
             recipients = self._recipients_named_in(rows)
-            for prepared, chunk_problems in prepare_chunks(rows, self.ref, recipients, today, tx.size + 1):
+            for prepared, chunk_problems in prepare_chunks(rows, self.ref, recipients, today, tx.size + 1,
+                                                           stamp, self.operator):
                 problems.extend(chunk_problems)
                 if problems:  # keep checking to report every bad row; write nothing more
                     continue
-                batch = [(json.loads(body), body, vault) for body, vault in prepared]
-                appended = tx.append_many("disclosure.recorded", batch, stamp, self.operator)
-                seqs.extend(seq for seq, _, _ in appended)
+                seqs.extend(tx.append_recorded(prepared, stamp, self.operator))
                 if progress is not None:
                     progress(len(seqs))
             if problems:  # leaving the transaction by an exception rolls every row back
@@ -377,6 +400,7 @@ class LedgerService:
     def _disclosure_state(self, seq: int) -> tuple[dict, dict, str, list[int]]:
         """The current body of disclosure `seq` (corrections applied), its first leaf, its status,
         and the seqs of its entries (the disclosure and every correction or void)."""
+        seq = _whole("seq", seq)
         with self.store.session() as session:
             found = queries.disclosure(session, seq)
             if found is None:
@@ -443,6 +467,13 @@ class LedgerService:
             if "date" in changes:
                 changes = {("first_day" if k == "date" else k): x for k, x in changes.items()}
             merged.update(changes)
+            for key in list(merged):
+                group, dot, name = key.partition(".") if isinstance(key, str) else ("", "", "")
+                if dot and group in ("evidence", "route_evidence") and group not in changes:
+                    # `evidence.X` changes one field of the recorded evidence; the others stay.
+                    value = merged.pop(key)
+                    if value not in (None, ""):
+                        merged[group] = {**(merged[group] or {}), name: value}
             inp = DisclosureInput.from_mapping(merged)
             recorded_day = self.local_time(first["recorded_at"]).date()
             recipient = self._recipient_facts(inp.recipient)
@@ -490,7 +521,7 @@ class LedgerService:
             with self.store.session() as session:
                 subject = queries.subject_values(session, identifier)
                 if not subject:
-                    raise NotFoundError(f"no disclosure in the ledger names the subject '{identifier}' "
+                    raise NotFoundError("no disclosure in the ledger names that subject "
                                         "(or the subject was already erased)")
                 erased_ids = {commitment for _, commitment in subject}
                 touched = queries.disclosure_seqs_naming(session, identifier)
@@ -511,9 +542,14 @@ class LedgerService:
     def disclosures(self, filters: DisclosureFilter = DisclosureFilter(), *, limit: int | None = 200,
                     before_seq: int | None = None) -> list[DisclosureSummary]:
         """Newest first; page with `before_seq` = the last seq of the previous page."""
-        recipient_id = self.resolve_party(filters.recipient).party_id if filters.recipient else None
+        recipient = v.text("recipient", filters.recipient, required=False)
+        recipient_id = self.resolve_party(recipient).party_id if recipient else None
         if filters.basis is not None:
-            v.known_code("basis", filters.basis, list(self.ref.bases), "legal basis")
+            v.known_code("basis", v.text("basis", filters.basis), list(self.ref.bases), "legal basis")
+        filters = replace(filters, since=v.iso_date("since", filters.since, required=False),
+                          until=v.iso_date("until", filters.until, required=False))
+        limit = None if limit is None else _whole("limit", limit)
+        before_seq = None if before_seq is None else _whole("before_seq", before_seq)
         text = self._text_match(v.text("text", filters.text, required=False))
         if text is not None and text.empty:
             return []
@@ -567,7 +603,7 @@ class LedgerService:
                 for party_id, found in by_party.items()]
 
     def entry(self, seq: int) -> EntryView:
-        stored = self.store.entry(seq)
+        stored = self.store.entry(_whole("seq", seq))
         if stored is None:
             raise NotFoundError(f"no entry {seq}; the ledger has {self.store.size()} entries")
         leaf = parse_leaf(stored.leaf)
@@ -664,9 +700,9 @@ class LedgerService:
 
     def _evidence_file(self, field: str, path_text: object) -> assessing.EvidenceFile:
         path = Path(v.text(field, path_text, max_len=4096)).expanduser()
-        if not path.is_file():
-            raise ValidationError(field, f"the evidence file {path} does not exist")
         try:
+            if not path.is_file():
+                raise ValidationError(field, f"the evidence file {path} does not exist")
             data = path.read_bytes()
         except OSError as exc:
             raise ValidationError(field, f"the evidence file {path} cannot be read ({exc.strerror})") from None
@@ -700,7 +736,11 @@ class LedgerService:
                 continue
             item = attempt(v.text, f"answers[{number}].item", raw.get("item")) or ""
             files = []
-            for path_text in raw.get("evidence_files") or []:
+            paths = raw.get("evidence_files") or []
+            if not isinstance(paths, (list, tuple)):
+                errors.append(ValidationError(f"answers.{item}.evidence_files", "must be a list of file paths"))
+                paths = []
+            for path_text in paths:
                 found = attempt(self._evidence_file, f"answers.{item}.evidence_files", path_text)
                 if found is not None:
                     files.append(found)
@@ -716,6 +756,10 @@ class LedgerService:
         conditions = [c for c in (attempt(v.text_list, "conditions", data.get("conditions"), max_len=v.MAX_TEXT) or ())]
         deadline = attempt(v.iso_date, "condition_deadline", data.get("condition_deadline"), required=False)
         valid_until = attempt(v.iso_date, "valid_until", data.get("valid_until"), required=False)
+        for name, day in (("assessed_on", assessed_on), ("condition_deadline", deadline), ("valid_until", valid_until)):
+            if day is not None and not date(1900, 1, 1) <= day <= date(9000, 12, 31):
+                # Reviews and deadlines are computed from these: keep them far from year 1 and 9999.
+                errors.append(ValidationError(name, f"{day} is not between 1900-01-01 and 9000-12-31"))
         if errors:
             raise_all(errors)
         derived = assessing.derive_outcome(answers, self.ref)
@@ -756,11 +800,27 @@ class LedgerService:
         """Copy evidence files into the evidence folder, named by SHA-256 (so no name can escape it)."""
         if not sources:
             return
-        self.evidence_folder.mkdir(exist_ok=True)
+        folder = self.evidence_folder
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise LedgerFileError(f"{folder}: the evidence folder must be a folder next to the ledger, "
+                                  "not a link or a file; nothing was recorded")
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)  # evidence may hold personal data: the owner's only
         for digest, source in sources.items():
-            target = self.evidence_folder / digest
-            if not target.exists():
-                shutil.copyfile(source, target)
+            target = folder / digest
+            if target.is_file() and not target.is_symlink():
+                continue
+            # A new owner-only file, never through a link, renamed into place once whole.
+            partial = folder / f".{digest}.{secrets.token_hex(4)}.part"
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            try:
+                with os.fdopen(fd, "wb") as out, open(source, "rb") as data:
+                    shutil.copyfileobj(data, out)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
 
     def _assessment_view(self, entry: EntryView) -> AssessmentView:
         b = entry.body
@@ -796,8 +856,8 @@ class LedgerService:
         certifications expiring, yearly checks of foreign recipients, releases after a contract
         ended, and releases made under an override."""
         within = self.ref.assessment.expiring_within_days if within_days is None else within_days
-        if within < 0:
-            raise ValidationError("within", "must be zero or more days")
+        if isinstance(within, bool) or not isinstance(within, int) or not 0 <= within <= MAX_WITHIN_DAYS:
+            raise ValidationError("within", f"must be a whole number of days from 0 to {MAX_WITHIN_DAYS:,}")
         today = self.today()
         horizon = today + timedelta(days=within)
         due: list[DueItem] = []
@@ -1039,6 +1099,134 @@ class LedgerService:
     def _consistency_path(self, first: int, second: int) -> list[bytes]:
         return merkle.consistency_proof(first, second, tree.SubtreeRoots(self.store.conn, second))
 
+    # ---- report aggregates ------------------------------------------------------------------
+    # The annual review's figures, counted and grouped in SQL; listings come back bounded, and
+    # every row of a period only as a stream.
+    def release_counts(self, since: date, until: date) -> ReleaseCounts:
+        """The releases overlapping [since, until] counted by recipient, basis, purpose, data item,
+        record kind, transfer and month: two passes over the table, however many releases."""
+        releases = voided = statutory = subjects = 0
+        by: dict[str, Counter] = {name: Counter() for name in (
+            "recipient", "statutory_recipient", "basis", "purpose", "item", "cross_border", "month")}
+        with self.store.session() as session:
+            tallies = queries.release_tallies(session, since, until)
+            items = queries.release_item_tallies(session, since, until)
+        for month, is_voided, recipient, basis, purpose, is_statutory, country, route, count, named in tallies:
+            if is_voided:
+                voided += count
+                continue
+            releases += count
+            subjects += named or 0
+            by["recipient"][recipient] += count
+            by["basis"][basis] += count
+            by["purpose"][purpose] += count
+            by["month"][(month, basis)] += count
+            if is_statutory:
+                statutory += count
+                by["statutory_recipient"][recipient] += count
+            if route:
+                by["cross_border"][(country, route)] += count
+        for text, count in items:
+            for item in json.loads(text):
+                by["item"][item] += count
+
+        def ordered(counter: Counter) -> dict:
+            return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+        return ReleaseCounts(releases, voided, statutory, subjects, ordered(by["recipient"]),
+                             ordered(by["statutory_recipient"]), ordered(by["basis"]), ordered(by["purpose"]),
+                             ordered(by["item"]), ordered(by["cross_border"]), dict(sorted(by["month"].items())))
+
+    def releases_in_period(self, since: date, until: date, *, recipients: Iterable[str] | None = None,
+                           bases: Iterable[str] | None = None, limit: int | None = 200) -> list[DisclosureSummary]:
+        """The first `limit` active releases overlapping the period, oldest entry first; only to
+        these recipients or on these bases when given (their totals are in `release_counts`)."""
+        with self.store.session() as session:
+            rows = queries.releases_in_period(
+                session, since, until, recipient_ids=None if recipients is None else sorted(recipients),
+                bases=None if bases is None else sorted(bases), limit=limit)
+            return [_summary(row, name) for row, name in rows]
+
+    def government_releases(self, since: date, until: date, *, limit: int | None = 200) -> list[DisclosureSummary]:
+        """Releases of the period to national or local government bodies (APPI Art. 16(2))."""
+        bodies = [p.party_id for p in self.parties() if self.ref.party_kinds[p.kind].government]
+        return self.releases_in_period(since, until, recipients=bodies, limit=limit)
+
+    def consent_releases(self, since: date, until: date, *, limit: int | None = 200) -> list[DisclosureSummary]:
+        """Releases of the period made on the person's consent."""
+        bases = [code for code, basis in self.ref.bases.items() if basis.category == "consent"]
+        return self.releases_in_period(since, until, bases=bases, limit=limit)
+
+    def release_exceptions(self, since: date, until: date) -> list[ExceptionalRelease]:
+        """Active releases of the period forced past the contractor register (with the check they
+        were forced past), and those that ran past the end of the recipient's contract."""
+        with self.store.session() as session:
+            overridden = queries.overridden_in_period(session, since, until)
+            late = queries.released_after_contract_end(session, since, until)
+            found = [ExceptionalRelease(_summary(row, name), "contract_ended", None, ends_on)
+                     for row, name, ends_on in late]
+            for row, name in overridden:
+                gating = self.entry(row.seq).body.get("gating") or {}
+                failed = (gating.get("override") or {}).get("failed") or "override"
+                found.append(ExceptionalRelease(_summary(row, name), "override", failed, None))
+        return sorted(found, key=lambda e: e.summary.seq)
+
+    def retention_ending_between(self, start: date, end: date, *, limit: int | None = 200) -> ReleaseListing:
+        """Active records whose retention period ends in [start, end] (PPC Rule 21), by that
+        date: the first `limit` of them and how many there are."""
+        with self.store.session() as session:
+            rows = queries.retention_between(session, start, end, limit)
+            total = queries.retention_count(session, start, end) if limit is not None else len(rows)
+            return ReleaseListing(total, tuple(_summary(row, name) for row, name in rows))
+
+    def size_at(self, moment: str) -> int:
+        """How many entries had been recorded before `moment` (a recorded_at string, UTC): a
+        binary search over the entries, which are appended in time order (a ledger written with
+        its clock set back, like the demo's backdated story, gets one of its boundaries)."""
+        low, high = 0, self.store.size()
+        while low < high:
+            middle = (low + high + 1) // 2
+            if parse_leaf(self.store.entry(middle).leaf)["recorded_at"] < moment:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    def changes_recorded(self, begins: str, ends: str) -> list[LedgerChange]:
+        """The corrections, voids and erasures recorded in [begins, ends) (recorded_at strings,
+        UTC). Such entries are few, so each one's time is read from its leaf."""
+        with self.store.session() as session:
+            corrections = queries.all_disclosure_changes(session)
+            erasures = queries.all_erasures(session)
+        found: list[tuple[int, str, int | None, tuple[str, ...], str | None, int]] = [
+            (c.seq, f"disclosure.{c.action}", c.disclosure_seq,
+             tuple(c.fields.split(",")) if c.action == "corrected" else (), None, 0) for c in corrections]
+        found += [(e.seq, "subject.erased", None, (), e.reason, e.commitment_count) for e in erasures]
+        changes = []
+        for seq, kind, disclosure, fields, reason, erased in sorted(found):
+            leaf = parse_leaf(self.store.entry(seq).leaf)
+            if not begins <= leaf["recorded_at"] < ends:
+                continue
+            changes.append(LedgerChange(seq, kind, leaf["recorded_at"], leaf["recorded_by"], disclosure, fields,
+                                        reason, erased))
+        return changes
+
+    def release_rows(self, since: date, until: date, *, page: int = 5000) -> Iterator[ReleaseRow]:
+        """Every release overlapping the period, voided ones too, oldest entry first, read a page
+        at a time (constant memory however long the period)."""
+        after = 0
+        while True:
+            with self.store.session() as session:
+                rows = queries.release_rows_after(session, since, until, after, page)
+            for (seq, first, last, bulk, recipient, name, kind, country, route, basis, purpose, items, named,
+                 statutory, ground, state, version, retention_until, assessment, override, at, by) in rows:
+                yield ReleaseRow(seq, first, last, bool(bulk), recipient, name, kind, country, route, basis, purpose,
+                                 tuple(json.loads(items)), named, bool(statutory), ground, state, version,
+                                 retention_until, assessment, bool(override), at, by)
+            if len(rows) < page:
+                return
+            after = rows[-1][0]
+
     # ---- proofs (RFC 9162 section 2.1) ----------------------------------------------------
     def _tree_size(self, field: str, value: object, *, low: int, size: int | None = None) -> int:
         """An integer size or seq in [low, size] (size: the ledger's), or a ValidationError naming it."""
@@ -1094,6 +1282,13 @@ class LedgerService:
         """Re-derive every query table and the stored Merkle tree nodes from the entries, in one transaction."""
         from .verify import rebuild_projections
         return rebuild_projections(self.store, progress=progress)
+
+
+def _whole(field: str, value: object) -> int:
+    """An entry number, size or count from a caller: a whole number SQLite can hold."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WHOLE:
+        raise ValidationError(field, f"must be a whole number from 0 to {MAX_WHOLE:,}")
+    return value
 
 
 def _parse_key(text: str):

@@ -10,8 +10,23 @@ from .errors import ValidationError, ValidationErrors
 
 MAX_TEXT = 2000
 MAX_SHORT = 200
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_WHOLE_NUMBER = re.compile(r"[+-]?\d{1,12}")
+# C0 and C1 controls (tab and newline allowed in multi-line text); a single line also refuses
+# the Unicode line and paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Invisible format characters (Unicode category Cf) that can hide or reorder what a record shows,
+# such as U+202E RIGHT-TO-LEFT OVERRIDE or U+200B ZERO WIDTH SPACE. Only U+200C and U+200D
+# (zero width non-joiner and joiner) are allowed: Persian, Indic scripts and emoji need them.
+_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+
+
+def _code_point(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, '')}".rstrip()
 
 
 def text(field: str, value: object, *, required: bool = True, max_len: int = MAX_SHORT,
@@ -39,8 +54,13 @@ def text(field: str, value: object, *, required: bool = True, max_len: int = MAX
         raise ValidationError(field, "contains characters that are not valid Unicode") from None
     value = unicodedata.normalize("NFC", value.strip())
     pattern = _CONTROL if multiline else _CONTROL_SINGLE_LINE
-    if pattern.search(value):
-        raise ValidationError(field, "must not contain control characters")
+    found = pattern.search(value)
+    if found:
+        raise ValidationError(field, f"must not contain control characters (found {_code_point(found.group())})")
+    found = _INVISIBLE.search(value)
+    if found:
+        raise ValidationError(field, f"must not contain invisible formatting characters, which can hide or "
+                                     f"reorder text (found {_code_point(found.group())})")
     if len(value) > max_len:
         raise ValidationError(field, f"is too long ({len(value)} characters; at most {max_len})")
     return value
@@ -56,7 +76,7 @@ def iso_date(field: str, value: object, *, required: bool = True) -> date | None
     if not isinstance(value, str):
         raise ValidationError(field, "must be a date as YYYY-MM-DD")
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        if not _ISO_DATE.fullmatch(value.strip()):
             raise ValueError
         return date.fromisoformat(value.strip())
     except ValueError:
@@ -71,7 +91,7 @@ def count(field: str, value: object, *, required: bool = True, maximum: int = 10
     if isinstance(value, bool):
         raise ValidationError(field, "must be a whole number")
     if isinstance(value, str):
-        if not re.fullmatch(r"[+-]?\d{1,12}", value.strip()):
+        if not _WHOLE_NUMBER.fullmatch(value.strip()):
             raise ValidationError(field, f"'{value[:40]}' is not a whole number")
         value = int(value.strip())
     if not isinstance(value, int):

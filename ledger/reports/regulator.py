@@ -296,6 +296,8 @@ def readme_text(service: LedgerService, package: Package) -> str:
 def write_package(service: LedgerService, query: RegulatorQuery, folder: Path | None = None, *,
                   verify: bool = True, progress: Progress | None = None) -> Package:
     folder = (folder or default_folder(service)).expanduser()
+    if folder.name in ("", ".", ".."):  # `.`, `..` or `/`: no new folder is named
+        raise ValidationError("out", "name the new package folder (for example --out pkg), not . or .. or /")
     folder = folder.with_name(safe_file_name(folder.name, fallback="regulator-package"))
     if folder.exists() and any(folder.iterdir()):
         raise ValidationError("out", f"{folder} already exists and is not empty; choose a new folder")

@@ -95,8 +95,9 @@ def _check_evidence(field: str, fields: tuple[EvidenceField, ...], given: dict, 
         elif ev.kind == "date":
             try:
                 day = iso_date(f"{field}.{ev.code}", value)
-            except ValidationError as exc:
-                errors.append(exc)
+            except ValidationError:
+                # Evidence is kept in the vault: the message must not quote the value.
+                errors.append(ValidationError(f"{field}.{ev.code}", "is not a date as YYYY-MM-DD"))
                 continue
             if day > provided_on:
                 errors.append(ValidationError(f"{field}.{ev.code}", f"{day} is after the provision on {provided_on}: the {ev.label.lower()} must come first", article))

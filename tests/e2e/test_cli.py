@@ -320,7 +320,7 @@ def test_erase_subject(ledger, cli):
     assert json.loads(verified.out)["ok"] is True
     # Erasing again is refused and changes nothing.
     state = snapshot(ledger)
-    refused(cli("--db", ledger, "erase-subject", "student-3", "--yes"), "student-3")
+    refused(cli("--db", ledger, "erase-subject", "student-3", "--yes"), "already erased")
     assert snapshot(ledger) == state
 
 
@@ -494,7 +494,7 @@ BAD_INPUT = {
     "unknown option of disclose": (["disclose", "--recipient", "P001", "--when", "2024-05-01"], ["--when"]),
     "unknown global option": (["--verbose", "list"], ["--verbose"]),
     "missing required option": (["party", "add", "--name", "X"], ["required"]),
-    "unknown basis": (["disclose", *OUTSOURCING[:-8], "--basis", "gut_feeling", "--evidence", "contract_reference=C"],
+    "unknown basis": (["disclose", *OUTSOURCING[:-10], "--basis", "gut_feeling", "--evidence", "contract_reference=C"],
                       ["basis", "gut_feeling", "outsourcing"]),
     "unknown basis filter": (["list", "--basis", "gut_feeling"], ["basis", "gut_feeling"]),
     "unknown purpose": (["disclose", *[a if a != "business_communication" else "spam" for a in OUTSOURCING]],
@@ -542,7 +542,7 @@ BAD_INPUT = {
                               "--country", "JP", "--address", "A", "--representative", "R"], ["name"]),
     "party change of nothing": (["party", "change", "P001", "--reason", "r"], ["change"]),
     "unknown party": (["party", "show", "P999"], ["P999"]),
-    "erase an unknown subject": (["erase-subject", "nobody", "--yes"], ["nobody"]),
+    "erase an unknown subject": (["erase-subject", "nobody", "--yes"], ["subject"]),
     "unknown erasure reason": (["erase-subject", "student-1", "--yes", "--reason", "whim"], ["whim"]),
     "missing import file": (["import", "{tmp}/missing.csv"], ["missing.csv"]),
     "missing --from-json file": (["disclose", "--from-json", "{tmp}/missing.json"], ["missing.json"]),
