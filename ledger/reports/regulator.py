@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -305,7 +306,7 @@ def write_package(service: LedgerService, query: RegulatorQuery, folder: Path | 
         raise ValidationError("out", f"the folder {folder.parent} does not exist")
     package = build_package(service, query, folder, verify=verify, progress=progress)
     say = progress or (lambda message: None)
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)  # the package may hold personal data
     files: dict[str, str | bytes] = {}
     files["entries.jsonl"] = "".join(
         json.dumps({**e.proof, "kind": e.kind, "why": e.why, "fields": e.fields, "vault": list(e.vault)},
@@ -335,6 +336,7 @@ def write_package(service: LedgerService, query: RegulatorQuery, folder: Path | 
 
 def _zip(folder: Path, target: Path) -> None:
     """A zip whose names all sit under the package folder's name (no absolute or parent paths)."""
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # owner-only, like its files
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(folder.rglob("*")):
             if path.is_file():

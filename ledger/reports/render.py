@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
@@ -106,19 +107,21 @@ def json_chunks(head: Mapping[str, object], rows: Iterable[object], key: str = "
 
 
 def write(path: Path, content: str | bytes | Iterable[str]) -> Path:
-    """Write text, bytes, or text in pieces (streamed reports: into a side file first, so that a
-    failure half-way leaves no half-written report under the name asked for)."""
+    """Write a report whole or not at all: into a side file first (so a failure half-way leaves no
+    half-written report under the name asked for), readable by its owner only, since a report may
+    hold personal data."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    elif isinstance(content, str):
-        path.write_text(content, encoding="utf-8", newline="")
-    else:
-        partial = path.with_name(path.name + ".part")
-        try:
-            with partial.open("w", encoding="utf-8", newline="") as out:
-                out.writelines(content)
-            partial.replace(path)
-        finally:
-            partial.unlink(missing_ok=True)
+    partial = path.with_name(path.name + ".part")
+    try:
+        partial.unlink(missing_ok=True)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        if isinstance(content, bytes):
+            with os.fdopen(fd, "wb") as out:
+                out.write(content)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                out.writelines([content] if isinstance(content, str) else content)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path

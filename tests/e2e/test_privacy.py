@@ -274,3 +274,14 @@ def test_the_annual_review_holds_no_personal_data_and_a_subject_report_only_that
     assert code == 0, err
     report = (tmp_path / "subject.json").read_text(encoding="utf-8")
     assert SUBJECT in report and OTHER not in report
+
+
+def test_report_files_are_owner_only_and_written_whole(tmp_path, open_umask):
+    """A report may hold personal data: only its owner may read it."""
+    from ledger.reports import render
+
+    report = render.write(tmp_path / "subject.html", "<p>someone</p>")
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    streamed = render.write(tmp_path / "rows.csv", iter(["a,b\n", "1,2\n"]))
+    assert stat.S_IMODE(streamed.stat().st_mode) == 0o600 and streamed.read_text() == "a,b\n1,2\n"
+    assert not list(tmp_path.glob("*.part"))

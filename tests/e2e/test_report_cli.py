@@ -104,6 +104,9 @@ def test_regulator_package_verifies_after_unzipping_and_fails_when_tampered(sign
                  str(tmp_path / "package"), "--no-verify"]) == 0
     archive = tmp_path / "package.zip"
     assert archive.is_file()
+    # it holds a person's identifier: the owner's only
+    assert (archive.stat().st_mode & 0o777, (tmp_path / "package").stat().st_mode & 0o777) == (0o600, 0o700)
+    assert all(p.stat().st_mode & 0o077 == 0 for p in (tmp_path / "package").rglob("*") if p.is_file())
     unpacked = tmp_path / "unpacked"
     with zipfile.ZipFile(archive) as zipped:
         assert all(name.startswith("package/") and ".." not in name for name in zipped.namelist())
