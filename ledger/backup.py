@@ -127,7 +127,7 @@ def restore(target: Path | str, source: Path | str, *, operator: str | None = No
         report = copy.verify()
         size, root = report.size, report.root
         current, unreadable = _replaced_state(target, copy.operator, copy.ref)
-        keys = []
+        carried_keys = []  # the replaced ledger's signing keys, if it is the same ledger
         refusals = []
         if not report.ok:
             refusals.append(f"the backup does not verify: {report.problems[0].what}")
@@ -137,7 +137,7 @@ def restore(target: Path | str, source: Path | str, *, operator: str | None = No
                 replaced_size, replaced_root = current.store.size(), current.root_at(current.store.size())
                 exported = current.latest_exported_checkpoint()
                 same_ledger = current.ledger_id() == copy.ledger_id()
-                keys = current.signing_keys() if same_ledger else []
+                carried_keys = current.signing_keys() if same_ledger else []
             replaced = (replaced_size, replaced_root)
             if not same_ledger:
                 refusals.append("the backup is of another ledger (its ledger id differs)")
@@ -160,7 +160,7 @@ def restore(target: Path | str, source: Path | str, *, operator: str | None = No
             kept_at = target.with_name(f"{target.name}.replaced-{stamp}")
         known = {key.key_id for key in copy.signing_keys()}
         with copy.store.transaction() as tx:
-            for key in keys:
+            for key in carried_keys:
                 if key.key_id not in known:  # the same ledger's keys: its checkpoints stay checkable
                     tx.add_signing_key(key.key_id, key.verifier_key, key.created_at, key.created_by)
             tx.log_restore(copy._stamp(), copy.operator, str(source.resolve()), size, root,

@@ -30,6 +30,7 @@ from .rules.register import CERTIFICATIONS, CONTRACT_CLAUSES, CONTRACTOR_KINDS, 
 from .service import ERASURE_REASONS, ImportRejected, LedgerService
 
 EXIT_OK, EXIT_INTEGRITY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+CHECKPOINT_FILE_LIMIT = 1 << 20  # a checkpoint note is a few hundred bytes; anything this big is not one
 
 
 class UsageError(LedgerError):
@@ -153,13 +154,7 @@ def _parse_json(text: str, where: str) -> object:
 
 
 def _read_json_file(path: str) -> object:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: is not UTF-8 text") from None
-    return _parse_json(text, path)
+    return _parse_json(_read_text_file(path, "file"), path)
 
 
 def _local(service: LedgerService, recorded_at: str) -> str:
@@ -515,7 +510,7 @@ def cmd_import(args, service: LedgerService) -> int:
 def cmd_verify(args, service: LedgerService) -> int:
     against = None
     if args.against is not None:
-        against = _read_text_file(args.against, "checkpoint file")
+        against = _read_text_file(args.against, "checkpoint file", limit=CHECKPOINT_FILE_LIMIT)
     progress = None
     if not args.json and sys.stderr.isatty():
         progress = lambda done, total: print(f"\r  verified {done:,} of {total:,} entries", end="", file=sys.stderr)
@@ -543,14 +538,15 @@ def cmd_verify(args, service: LedgerService) -> int:
     return EXIT_OK if report.ok else EXIT_INTEGRITY
 
 
-def _read_text_file(path: str, what: str, limit: int = 1 << 20) -> str:
+def _read_text_file(path: str, what: str, limit: int | None = None) -> str:
+    """A UTF-8 text file given on the command line (at most `limit` bytes), or a UsageError saying why not."""
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(limit + 1)
+            raw = handle.read() if limit is None else handle.read(limit + 1)
     except OSError as exc:
         raise UsageError(f"{path}: the {what} cannot be read ({exc.strerror})") from None
-    if len(raw) > limit:
-        raise UsageError(f"{path}: the {what} is larger than {limit:,} bytes; it is not a checkpoint note")
+    if limit is not None and len(raw) > limit:
+        raise UsageError(f"{path}: the {what} is larger than {limit:,} bytes")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -637,9 +633,10 @@ def cmd_checkpoint_export(args, service: LedgerService) -> int:
 
 
 def cmd_checkpoint_list(args, service: LedgerService) -> int:
-    rows = [[str(c.id), f"{c.size:,}", c.made_at, c.reason, c.key_id, c.root[:16]] for c in service.checkpoints()]
+    checkpoints = service.checkpoints()
+    rows = [[str(c.id), f"{c.size:,}", c.made_at, c.reason, c.key_id, c.root[:16]] for c in checkpoints]
     if args.json:
-        _out(json.dumps([asdict(c) for c in service.checkpoints()], indent=2))
+        _out(json.dumps([asdict(c) for c in checkpoints], indent=2))
     elif rows:
         _print_table(rows, ["#", "entries", "made at", "reason", "key", "root"])
     else:

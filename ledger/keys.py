@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Callable
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -88,11 +89,13 @@ class KeyFolder:
     def exists(self, ledger_id: str, key_id: str) -> bool:
         return self.path_for(ledger_id, key_id).is_file()
 
-    def load(self, ledger_id: str, key: VerifierKey, passphrase: bytes | None) -> Ed25519PrivateKey:
-        """The private key whose public half is `key`; raises KeyUnavailable saying what to do."""
+    def load(self, ledger_id: str, key: VerifierKey, passphrase: Callable[[], bytes | None]) -> Ed25519PrivateKey:
+        """The private key whose public half is `key`, asking `passphrase()` only if the file is
+        encrypted; raises KeyUnavailable saying what to do."""
         path = self.path_for(ledger_id, key.key_id.hex())
         pem = self._read(path)
         encrypted = b"ENCRYPTED" in pem
+        passphrase = passphrase() if encrypted else None
         if encrypted and not passphrase:
             raise PassphraseNeeded(
                 f"{path}: the signing key is protected by a passphrase; type it when asked, "

@@ -123,6 +123,7 @@ class LedgerService:
         self.keys = KeyFolder(key_folder or default_key_folder())
         self.passphrase = passphrase or passphrase_from_environment
         self._signer = None  # (key id, private key), unlocked once per session
+        self._ledger_id: str | None = None
         self.notices: list[str] = []  # what an automatic checkpoint could not do, for the caller to show
         self._facts: dict[str, RecipientFacts] = {}  # recipients' facts for appends, read at size _facts_at
         self._facts_at = -1
@@ -164,11 +165,14 @@ class LedgerService:
                 })
 
     def ledger_id(self) -> str:
+        if self._ledger_id is not None:
+            return self._ledger_id  # entry 1 never changes: read it once
         entry = self.store.entry(1)
         if entry is None:
             raise NotFoundError("the ledger has no first entry")
         try:
-            return parse_leaf(entry.leaf)["body"]["ledger_id"]
+            self._ledger_id = parse_leaf(entry.leaf)["body"]["ledger_id"]
+            return self._ledger_id
         except (ValueError, KeyError, TypeError):
             raise IntegrityError("the ledger's first entry is damaged: its ledger id cannot be read") from None
 
@@ -938,9 +942,8 @@ class LedgerService:
             # chain pass already named is the better place to point at
             seq = None if located and not finding.exact else finding.seq
             report.add(seq, finding.what, finding.evidence)
-        for name, how in guards.missing_or_altered(self.store.conn):
-            guarded = name.rsplit("_append_only", 1)[0].split("_next_seq")[0].replace("_", " ")
-            report.add(None, f"the safeguard {name}, which refuses to change or remove {guarded} rows, was {how}: "
+        for name, table, how in guards.missing_or_altered(self.store.conn):
+            report.add(None, f"the safeguard {name}, which keeps the {table} table append-only, was {how}: "
                              "someone who had the file switched it off (the hashes above still show what changed)")
         try:
             with self.store.transaction() as tx:
@@ -1022,8 +1025,7 @@ class LedgerService:
         current = keys[-1]
         if self._signer is None or self._signer[0] != current.key_id:
             public = _parse_key(current.verifier_key)
-            encrypted = self.keys.is_encrypted(self.ledger_id(), current.key_id)
-            private = self.keys.load(self.ledger_id(), public, self.passphrase() if encrypted else None)
+            private = self.keys.load(self.ledger_id(), public, self.passphrase)
             self._signer = (current.key_id, private)
         return self._signer
 

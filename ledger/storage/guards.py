@@ -9,6 +9,7 @@ import sqlite3
 from .db import MIGRATIONS, _split_sql
 
 _TRIGGER_NAME = re.compile(r"CREATE\s+TRIGGER\s+(\w+)", re.I)
+_GUARDED_TABLE = re.compile(r"\bON\s+(\w+)", re.I)
 
 
 def _normalised(sql: str) -> str:
@@ -26,14 +27,16 @@ def expected_triggers() -> dict[str, str]:
     return found
 
 
-def missing_or_altered(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """(trigger, 'removed' | 'altered') for every guard that is not as the migrations made it."""
+def missing_or_altered(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """(trigger, the table it guards, 'removed' | 'altered') for every guard that is not as the
+    migrations made it."""
     present = {name: _normalised(sql or "") for name, sql in
                conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
     problems = []
     for name, sql in expected_triggers().items():
+        table = _GUARDED_TABLE.search(sql).group(1)
         if name not in present:
-            problems.append((name, "removed"))
+            problems.append((name, table, "removed"))
         elif present[name] != sql:
-            problems.append((name, "altered"))
+            problems.append((name, table, "altered"))
     return problems
