@@ -19,17 +19,9 @@ from ledger import standalone_verifier
 from ledger.chain.note import Checkpoint, NoteError, parse_checkpoint, parse_verifier_key, sign_note, verify_note
 from ledger.keys import KeyUnavailable, PassphraseNeeded
 from ledger.refdata import load_reference_data
-from ledger.service import LedgerService
-from ledger.storage.guards import expected_triggers
 
-from .conftest import FIXED_NOW
-from .test_tamper import cli, leaf_hash, raw_sql, read_entries
+from .attacks import cli, drop_stored_checkpoints, open_service, raw_sql, record_more, restore_guards, rewrite_from
 
-KEY_TRIGGERS = ("checkpoint_append_only_update", "checkpoint_append_only_delete")
-
-
-def open_service(path, **kwargs) -> LedgerService:
-    return LedgerService.open(path, operator="checkpoint-test", clock=lambda: FIXED_NOW, **kwargs)
 
 
 @pytest.fixture
@@ -40,57 +32,6 @@ def signed_ledger(sample_ledger):
         checkpoint = service.make_checkpoint()
     sample_ledger.checkpoint = checkpoint
     return sample_ledger
-
-
-def record_more(path, count: int) -> None:
-    with open_service(path) as service:
-        for i in range(count):
-            service.record_disclosure({
-                "recipient": "P002", "date": "2024-05-30", "subjects": [f"late-{i}"], "data_items": ["name"],
-                "purpose": "affiliate_provision_with_consent", "basis": "consent",
-                "evidence": {"consent_reference": f"late form {i}", "consent_date": "2024-04-01"}})
-
-
-def rewrite_from(path, seq: int, old: bytes, new: bytes) -> None:
-    """The attack a hash chain cannot see: change entry `seq`, then recompute every later `prev`
-    and every leaf hash, and rebuild the query tables and tree nodes to match."""
-    entries = read_entries(path)
-    rows, prev = [], None
-    for number, leaf, _ in entries:
-        if number == seq:
-            assert old in leaf
-            leaf = leaf.replace(old, new)
-        if prev is not None and number > seq:
-            document = json.loads(leaf)
-            leaf = leaf.replace(f'"prev":"{document["prev"]}"'.encode(), f'"prev":"{prev.hex()}"'.encode())
-        digest = leaf_hash(leaf)
-        if number >= seq:
-            rows.append(("UPDATE entry SET leaf = ?, leaf_hash = ? WHERE seq = ?", (leaf, digest, number)))
-        prev = digest
-    raw_sql(path, *rows, drop_triggers=True)
-    restore_guards(path)
-    with open_service(path) as service:
-        service.rebuild()
-
-
-def restore_guards(path) -> None:
-    """What a careful attacker does after editing: put the dropped triggers back."""
-    with closing(sqlite3.connect(str(path))) as conn:
-        present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-        for name, sql in expected_triggers().items():
-            if name not in present:
-                conn.execute(sql)
-        conn.commit()
-
-
-def drop_stored_checkpoints(path) -> None:
-    with closing(sqlite3.connect(str(path))) as conn:
-        for name in KEY_TRIGGERS:
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.execute("DELETE FROM checkpoint_export")
-        conn.execute("DELETE FROM checkpoint")
-        conn.commit()
-    restore_guards(path)
 
 
 def verify_against(path, note: str, **kwargs):

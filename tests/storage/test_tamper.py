@@ -17,52 +17,12 @@ from contextlib import closing
 
 import pytest
 
-from ledger.cli import main
 from ledger.service import LedgerService
 
-UPDATE_TRIGGER = "entry_append_only_update"
-DELETE_TRIGGER = "entry_append_only_delete"
-INSERT_TRIGGER = "entry_next_seq_only"
+from .attacks import DELETE_TRIGGER, UPDATE_TRIGGER, cli, leaf_hash, leaf_of, raw_sql, read_entries
 
 
 # ---- helpers ------------------------------------------------------------------------------
-
-def raw_sql(path, *statements, drop_triggers: bool = False):
-    """Run statements on the closed ledger file with a plain sqlite3 connection."""
-    with closing(sqlite3.connect(str(path))) as conn:
-        if drop_triggers:
-            for name in (UPDATE_TRIGGER, DELETE_TRIGGER, INSERT_TRIGGER):
-                conn.execute(f"DROP TRIGGER {name}")
-        for statement in statements:
-            if isinstance(statement, tuple):
-                conn.execute(*statement)
-            else:
-                conn.execute(statement)
-        conn.commit()
-
-
-def read_entries(path) -> list[tuple[int, bytes, bytes]]:
-    with closing(sqlite3.connect(str(path))) as conn:
-        return [(s, bytes(leaf), bytes(h)) for s, leaf, h in
-                conn.execute("SELECT seq, leaf, leaf_hash FROM entry ORDER BY seq")]
-
-
-def leaf_of(path, seq: int) -> bytes:
-    with closing(sqlite3.connect(str(path))) as conn:
-        return bytes(conn.execute("SELECT leaf FROM entry WHERE seq = ?", (seq,)).fetchone()[0])
-
-
-def leaf_hash(leaf: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + leaf).digest()
-
-
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
-
 
 def service_report(path):
     with LedgerService.open(path) as service:

@@ -21,8 +21,8 @@ import pytest
 
 from ledger.chain.note import Checkpoint, sign_note
 
-from .test_checkpoints import drop_stored_checkpoints, open_service, record_more, restore_guards, rewrite_from
-from .test_tamper import cli, leaf_hash, leaf_of, raw_sql
+from .attacks import (cli, drop_stored_checkpoints, leaf_hash, leaf_of, open_service, raw_sql, record_more,
+                      restore_guards, rewrite_from)
 
 JARGON_ONLY = re.compile(r"^(sqlite|operationalerror|keyerror|traceback)", re.I)
 

@@ -25,22 +25,8 @@ from ledger.storage import checks
 from ledger.storage.db import Store
 from ledger.storage.projection import _DISCLOSURE_INSERT_COLUMNS, project
 
-TRIGGERS = ("entry_append_only_update", "entry_append_only_delete", "entry_next_seq_only")
+from .attacks import leaf_of, raw_sql
 
-
-def raw_sql(path, *statements, drop_triggers: bool = False):
-    with closing(sqlite3.connect(str(path))) as conn:
-        if drop_triggers:
-            for name in TRIGGERS:
-                conn.execute(f"DROP TRIGGER {name}")
-        for statement in statements:
-            conn.execute(*statement) if isinstance(statement, tuple) else conn.execute(statement)
-        conn.commit()
-
-
-def leaf_of(path, seq: int) -> bytes:
-    with closing(sqlite3.connect(str(path))) as conn:
-        return bytes(conn.execute("SELECT leaf FROM entry WHERE seq = ?", (seq,)).fetchone()[0])
 
 
 def leaf_hash(leaf: bytes) -> bytes:

@@ -8,7 +8,8 @@ import pytest
 from ledger import verify
 from ledger.storage import checks
 
-from .test_verify_fast import raw_sql, report_of
+from .attacks import raw_sql
+from .test_verify_fast import report_of
 
 
 @pytest.fixture
