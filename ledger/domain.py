@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Mapping
+from collections.abc import Mapping
 
 from . import validate as v
-from .errors import ValidationError
-from .validate import Checks, raise_all
+from functools import partial
+
+from .errors import ValidationError, ValidationErrors
+from .validate import raise_all
 
 PARTY_FIELDS = ("party_id", "name", "kind", "country", "address", "representative", "contact")
 
@@ -63,21 +65,20 @@ class DisclosureInput:
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> "DisclosureInput":
         """Parse a JSON object or a CSV row; `evidence.X` / `route_evidence.X` keys are accepted flat."""
-        attempt = Checks()
-        errors = attempt.errors
+        errors: list[ValidationError] = []
         if not isinstance(data, Mapping):
             raise ValidationError("disclosure", "must be an object of field: value")
         flat: dict[str, dict[str, object]] = {"evidence": {}, "route_evidence": {}}
         plain: dict[str, object] = {}
         for key, value in data.items():
-            if not isinstance(key, str):
+            if key in _DISCLOSURE_FIELD_SET:
+                plain[key] = value
+            elif not isinstance(key, str):
                 errors.append(ValidationError(str(key), "is not a field name"))
             elif key.startswith("evidence.") or key.startswith("route_evidence."):
                 group, _, name = key.partition(".")
                 if value not in (None, ""):
                     flat[group][name] = value
-            elif key in _DISCLOSURE_FIELD_SET:
-                plain[key] = value
             else:
                 errors.append(ValidationError(key, f"is not a disclosure field; fields: {', '.join(DISCLOSURE_FIELDS)}"))
         merged: dict[str, dict[str, object]] = {}
@@ -94,32 +95,19 @@ class DisclosureInput:
                                                   f"{name}.{key}); give it once")
                                   for key in flat[name] if given.get(key) not in (None, ""))
             merged[name].update(flat[name])
-        evidence, route_evidence = merged["evidence"], merged["route_evidence"]
-
         if plain.get("date") not in (None, "") and plain.get("first_day") not in (None, ""):
             errors.append(ValidationError("date", "give either date or first_day, not both"))
-        first_raw = plain.get("first_day") if plain.get("first_day") not in (None, "") else plain.get("date")
-        result = dict(
-            recipient=attempt(v.text, "recipient", plain.get("recipient")),
-            first_day=attempt(v.iso_date, "date", first_raw),
-            last_day=attempt(v.iso_date, "last_day", plain.get("last_day"), required=False),
-            subjects=attempt(v.text_list, "subjects", plain.get("subjects")) or (),
-            group_description=attempt(v.text, "group_description", plain.get("group_description"),
-                                      required=False, max_len=v.MAX_TEXT),
-            group_count=attempt(v.count, "group_count", plain.get("group_count"), required=False),
-            data_items=attempt(v.text_list, "data_items", plain.get("data_items")) or (),
-            purpose=attempt(v.text, "purpose", plain.get("purpose")) or "",
-            basis=attempt(v.text, "basis", plain.get("basis")) or "",
-            evidence=_text_map("evidence", evidence, errors),
-            route=attempt(v.text, "route", plain.get("route"), required=False),
-            route_evidence=_text_map("route_evidence", route_evidence, errors),
-            method=attempt(v.text, "method", plain.get("method"), required=False),
-            notes=attempt(v.text, "notes", plain.get("notes"), required=False, max_len=v.MAX_TEXT,
-                          multiline=True),
-            contract_as_record=attempt(v.flag, "contract_as_record", plain.get("contract_as_record")) or False,
-            override_reason=attempt(v.text, "override_reason", plain.get("override_reason"), required=False,
-                                    max_len=v.MAX_TEXT, multiline=True),
-        )
+        if plain.get("first_day") in (None, ""):
+            plain["first_day"] = plain.get("date")
+        plain.update(merged)
+        result = {}
+        for name, label, check in _DISCLOSURE_CHECKS:
+            try:
+                result[name] = check(label, plain.get(name))
+            except ValidationError as exc:
+                errors.append(exc)
+            except ValidationErrors as exc:
+                errors.extend(exc.errors)
         if errors:
             raise_all(errors)
         return cls(**result)  # type: ignore[arg-type]
@@ -142,8 +130,10 @@ class DisclosureInput:
         return cls.from_mapping(data.as_mapping() if isinstance(data, DisclosureInput) else data)
 
 
-def _text_map(name: str, data: Mapping[str, object], errors: list) -> dict[str, str]:
+def _text_map(name: str, data: Mapping[str, object]) -> dict[str, str]:
+    """An object of text fields (evidence); raises every bad field at once."""
     out: dict[str, str] = {}
+    errors: list[ValidationError] = []
     for key, value in data.items():
         if not isinstance(key, str):
             errors.append(ValidationError(name, "field names must be text"))
@@ -157,7 +147,33 @@ def _text_map(name: str, data: Mapping[str, object], errors: list) -> dict[str, 
             continue
         if cleaned is not None:
             out[key] = cleaned
+    if errors:
+        raise ValidationErrors(errors)
     return out
+
+
+_optional_text = partial(v.text, required=False)
+_optional_long_text = partial(v.text, required=False, max_len=v.MAX_TEXT, multiline=True)
+# Each field of a disclosure in the order its errors are told: (attribute, the field an error
+# names, its check). A check returns the clean value or raises.
+_DISCLOSURE_CHECKS = (
+    ("recipient", "recipient", v.text),
+    ("first_day", "date", v.iso_date),
+    ("last_day", "last_day", partial(v.iso_date, required=False)),
+    ("subjects", "subjects", v.text_list),
+    ("group_description", "group_description", partial(v.text, required=False, max_len=v.MAX_TEXT)),
+    ("group_count", "group_count", partial(v.count, required=False)),
+    ("data_items", "data_items", v.text_list),
+    ("purpose", "purpose", v.text),
+    ("basis", "basis", v.text),
+    ("evidence", "evidence", _text_map),
+    ("route", "route", _optional_text),
+    ("route_evidence", "route_evidence", _text_map),
+    ("method", "method", _optional_text),
+    ("notes", "notes", _optional_long_text),
+    ("contract_as_record", "contract_as_record", v.flag),
+    ("override_reason", "override_reason", _optional_long_text),
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -333,10 +333,8 @@ class LedgerService:
     def _recipients_named_in(self, rows: list) -> dict[str, RecipientFacts | str]:
         """Each distinct recipient of an import, resolved once: its facts, or why it is unknown."""
         resolved: dict[str, RecipientFacts | str] = {}
-        for row in rows:
-            name = row.get("recipient") if isinstance(row, Mapping) else None
-            if not isinstance(name, str):
-                continue
+        named = (row.get("recipient") for row in rows if type(row) is dict or isinstance(row, Mapping))
+        for name in {name for name in named if isinstance(name, str)}:
             try:
                 key = v.text("recipient", name)
             except ValidationError:

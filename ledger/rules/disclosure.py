@@ -6,7 +6,7 @@ record or not, retention date) come with their reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Mapping
 
@@ -15,7 +15,7 @@ from ..errors import ValidationError
 from ..validate import iso_date, raise_all
 from ..refdata import EvidenceField, LegalBasis, ReferenceData
 from ..vault import Sealer
-from .register import GATE_ARTICLE, AssessmentFacts, gate, gated
+from .register import GATE_ARTICLE, AssessmentFacts, GateResult, gate, gated
 
 GOVERNMENT_REASON = (
     "The recipient is a national or local government body, which is not a third party for "
@@ -31,6 +31,19 @@ class RecipientFacts:
     country: str
     register: Mapping | None = None                 # the contractor register record, for the gate
     assessments: tuple[AssessmentFacts, ...] = ()   # the contractor's assessments, for the gate
+    # The gate's answers by (first day, last day) for releases recorded after every assessment:
+    # an import asks the same question for many rows.
+    gate_answers: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def gate(self, first_day: date, last_day: date, recorded_before: int) -> GateResult:
+        if any(a.seq >= recorded_before for a in self.assessments):
+            return gate(self.party_id, self.kind, first_day, last_day, self.register, self.assessments, recorded_before)
+        key = (first_day, last_day)
+        answer = self.gate_answers.get(key)
+        if answer is None:
+            answer = self.gate_answers[key] = gate(self.party_id, self.kind, first_day, last_day, self.register,
+                                                   self.assessments, recorded_before)
+        return answer
 
 
 class GateRefused(ValidationError):
@@ -250,8 +263,7 @@ def gating_decision(inp: DisclosureInput, recipient: RecipientFacts, recorded_be
         if inp.override_reason is not None:
             raise ValidationError("override_reason", "only a release the contractor register refuses can be overridden")
         return None
-    result = gate(recipient.party_id, recipient.kind, inp.first_day, inp.last_day or inp.first_day,
-                  recipient.register, recipient.assessments, recorded_before)
+    result = recipient.gate(inp.first_day, inp.last_day or inp.first_day, recorded_before)
     if result.ok:
         if inp.override_reason is not None:
             raise ValidationError("override_reason", f"is not needed: assessment entry {result.assessment_seq} justifies this release")

@@ -436,25 +436,25 @@ class WriteTransaction:
         if not items:
             return []
         self.bulk = True
-        if items[0].seq != self.size + 1:
-            raise ValueError(f"prepared entries start at {items[0].seq}, the ledger at {self.size + 1}")
+        if items[0][0] != self.size + 1:
+            raise ValueError(f"prepared entries start at {items[0][0]}, the ledger at {self.size + 1}")
         first, second = _envelope("disclosure.recorded", recorded_at, recorded_by)
         head, v1_end = b'{"body":', b',"v":%d}' % FORMAT_VERSION
         join, sha256, hexlify = b"".join, hashlib.sha256, binascii.hexlify
         prev = self.last_hash_hex.encode("ascii")
         entry_rows, vault_rows, disclosures, subjects = [], [], [], []
         seq = self.size
-        for item in items:
+        for item_seq, body, vault, disclosure, subject_rows in items:  # plain tuples are welcome too
             seq += 1
-            if item.seq != seq:
-                raise ValueError(f"prepared entry {item.seq} is out of order (expected {seq})")
-            leaf = join((head, item.body, first, prev, second, b"%d" % seq, v1_end))
+            if item_seq != seq:
+                raise ValueError(f"prepared entry {item_seq} is out of order (expected {seq})")
+            leaf = join((head, body, first, prev, second, b"%d" % seq, v1_end))
             digest = sha256(b"\x00" + leaf).digest()
             entry_rows.append((seq, leaf, digest))
             prev = hexlify(digest)
-            vault_rows += item.vault
-            disclosures.append(item.disclosure)
-            subjects += item.subjects
+            vault_rows += vault
+            disclosures.append(disclosure)
+            subjects += subject_rows
         old_size = self.size
         self.conn.executemany("INSERT INTO entry (seq, leaf, leaf_hash) VALUES (?, ?, ?)", entry_rows)
         write_nodes(self.conn, old_size, [row[2] for row in entry_rows])

@@ -86,16 +86,24 @@ _SUBJECT_INSERT = "INSERT INTO disclosure_subject (disclosure_seq, position, com
 
 
 def _recorded_disclosure_row(seq: int, body: dict, recorded_at: str, recorded_by: str) -> tuple:
-    cols = disclosure_columns(body)
-    cols.update(
-        seq=seq,
-        status="active",
-        version=1,
-        last_change_seq=None,
-        recorded_at=recorded_at,
-        recorded_by=recorded_by,
+    """The `disclosure` row of a full body at version 1, in _DISCLOSURE_INSERT_COLUMNS order: what
+    disclosure_columns gives, built directly (imports make one per row; a test holds them equal)."""
+    subjects = body["subjects"]
+    group = subjects.get("group")
+    gating = body["gating"] or {}
+    cross_border = body["cross_border"]
+    statutory = body["statutory"]
+    return (
+        seq, body["recipient"], body["recipient_country"], body["first_day"], body["last_day"],
+        body["purpose"], body["basis"], body["method"], body["retention_until"], int(body["bulk"]),
+        int(body["contract_as_record"]),
+        group["count"] if group is not None else len(subjects["identified"]),
+        group["count"] if group is not None else None,
+        canonical_json(body["data_items"]).decode("utf-8"),
+        cross_border["route"] if cross_border else None,
+        int(statutory["required"]), statutory["ground"], "active", 1, None, recorded_at, recorded_by,
+        gating.get("assessment"), int("override" in gating),
     )
-    return tuple(cols[name] for name in _DISCLOSURE_INSERT_COLUMNS)
 
 
 def recorded_disclosure_rows(seq: int, body: dict, recorded_at: str, recorded_by: str) -> tuple[tuple, list[tuple]]:

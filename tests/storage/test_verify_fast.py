@@ -23,7 +23,8 @@ from ledger.cli import main
 from ledger.service import LedgerService
 from ledger.storage import checks
 from ledger.storage.db import Store
-from ledger.storage.projection import _DISCLOSURE_INSERT_COLUMNS, project
+from ledger.storage.projection import (_DISCLOSURE_INSERT_COLUMNS, _recorded_disclosure_row,
+                                       disclosure_columns, project)
 
 from .attacks import leaf_of, raw_sql
 
@@ -326,6 +327,16 @@ def test_the_sql_check_agrees_with_the_python_projection(tmp_path, name):
         assert checks.recorded_disclosure_mismatches(store.conn, 1) == (None, 0)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("name", sorted(BODIES))
+def test_the_direct_disclosure_row_is_the_column_mapping(name):
+    """Imports build a disclosure row directly; it must be what disclosure_columns maps the body to."""
+    fixed = {"seq": 9, "status": "active", "version": 1, "last_change_seq": None,
+             "recorded_at": "2024-06-01T03:00:00.000000Z", "recorded_by": "clerk"}
+    mapped = {**disclosure_columns(BODIES[name]), **fixed}
+    expected = tuple(mapped[column] for column in _DISCLOSURE_INSERT_COLUMNS)
+    assert _recorded_disclosure_row(9, BODIES[name], fixed["recorded_at"], "clerk") == expected
 
 
 # ---- the snapshot, progress, and the fallback -----------------------------------------------
