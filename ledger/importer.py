@@ -59,6 +59,16 @@ def _yield_to_the_writer() -> None:
     os.nice(WORKER_NICENESS)
 
 
+def _chunks(rows: int) -> list[tuple[int, int]]:
+    """Row ranges [start, end) to prepare: small ones first, so the writer starts early, then
+    CHUNK_ROWS at a time."""
+    bounds, start, size = [], 0, CHUNK_ROWS // 8
+    while start < rows:
+        bounds.append((start, min(start + size, rows)))
+        start, size = start + size, min(size * 2, CHUNK_ROWS)
+    return bounds
+
+
 def _workers(rows: int) -> int:
     cpus = os.cpu_count() or 1
     if rows < PARALLEL_MIN_ROWS or cpus < 2:
@@ -90,7 +100,7 @@ def prepare_chunks(rows: list[Mapping], ref: ReferenceData, recipients: Mapping[
     With several cores, worker processes prepare later chunks while the caller writes earlier ones."""
     global _JOB
     _JOB = (rows, ref, recipients, today, next_seq, recorded_at, recorded_by)
-    chunks = [(start, min(start + CHUNK_ROWS, len(rows))) for start in range(0, len(rows), CHUNK_ROWS)]
+    chunks = _chunks(len(rows))
     workers = _workers(len(rows))
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_yield_to_the_writer) if workers else None
     try:
