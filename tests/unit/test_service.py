@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from ledger import importer
 from ledger.chain.encoding import parse_leaf
 from ledger.domain import DisclosureFilter
 from ledger.errors import NotFoundError, ValidationError, ValidationErrors
@@ -789,6 +790,41 @@ def test_import_with_a_row_that_is_not_an_object_writes_nothing(fresh_ledger, pa
     rejected = unchanged_after(fresh_ledger, (ImportRejected, AttributeError), fresh_ledger.import_disclosures, rows)
     assert isinstance(rejected, ImportRejected)
     assert [n for n, _ in rejected.problems] == [5]
+
+
+@pytest.fixture
+def worker_processes(monkeypatch) -> list[int]:
+    """Imports go through worker processes even for a few rows, in small chunks; the list gets
+    how many workers each import used."""
+    monkeypatch.setattr(importer, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 16)
+    monkeypatch.setattr(importer.os, "cpu_count", lambda: 2)
+    used: list[int] = []
+    count = importer._workers
+    monkeypatch.setattr(importer, "_workers", lambda rows: used.append(count(rows)) or used[-1])
+    return used
+
+
+def test_an_import_through_worker_processes_is_written_in_order(fresh_ledger, parties, worker_processes):
+    rows = [dict(row, notes=f"row {n + 1}") for n, row in enumerate(import_rows(parties) * 40)]
+    before = fresh_ledger.counts()["entries"]
+    seqs = fresh_ledger.import_disclosures(rows)
+    assert worker_processes and worker_processes[0] >= 2
+    assert seqs == list(range(before + 1, before + 161))
+    assert [fresh_ledger.disclosure(seqs[n]).notes for n in (0, 17, 159)] == ["row 1", "row 18", "row 160"]
+    assert fresh_ledger.disclosure(seqs[158]).summary.subject_count == 1800  # the group row of the last four
+    assert fresh_ledger.verify().ok
+
+
+def test_an_import_through_worker_processes_reports_bad_rows_of_every_chunk(fresh_ledger, parties,
+                                                                             worker_processes):
+    rows = import_rows(parties) * 40
+    rows = [dict(row) for row in rows]
+    for n in (2, 70, 160):  # the first, a middle and the last chunk
+        rows[n - 1]["purpose"] = "profiling"
+    rejected = unchanged_after(fresh_ledger, ImportRejected, fresh_ledger.import_disclosures, rows)
+    assert worker_processes and worker_processes[0] >= 2
+    assert [(n, e.field) for n, e in rejected.problems] == [(2, "purpose"), (70, "purpose"), (160, "purpose")]
 
 
 # ---- no personal data in the leaves ----------------------------------------------------------------------------------
