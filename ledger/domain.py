@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from collections.abc import Mapping
-
-from . import validate as v
 from functools import partial
 
+from . import validate as v
 from .errors import ValidationError, ValidationErrors
 from .validate import raise_all
 
