@@ -56,13 +56,16 @@ def _prepare_range(bounds: tuple[int, int]) -> list[tuple[int, tuple | list[Erro
 def _yield_to_the_writer() -> None:
     """Workers run at a lower priority: the one writer is the pipeline's serial stage, and on a
     machine with fewer cores than processes it must not wait for a core behind them."""
-    os.nice(WORKER_NICENESS)
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # a sandbox may refuse it; a worker that raised here would be restarted forever
+        pass
 
 
 def _chunks(rows: int) -> list[tuple[int, int]]:
     """Row ranges [start, end) to prepare: small ones first, so the writer starts early, then
     CHUNK_ROWS at a time."""
-    bounds, start, size = [], 0, CHUNK_ROWS // 8
+    bounds, start, size = [], 0, max(CHUNK_ROWS // 8, 1)
     while start < rows:
         bounds.append((start, min(start + size, rows)))
         start, size = start + size, min(size * 2, CHUNK_ROWS)
