@@ -6,7 +6,6 @@ Figures, not asserts: the machine decides what is fast. Progress goes to stderr.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import sqlite3
 import statistics
@@ -381,7 +380,8 @@ def _pymerkle(ledger: Path, size: int, folder: Path, figures: Figures) -> None:
 
 # ---- the run ----------------------------------------------------------------------------------
 
-def run_bench(entries: int = 100_000, out: str | None = None) -> int:
+def run_bench(entries: int = 100_000) -> dict:
+    """Run every measure, print the table, and return the figures."""
     figures = Figures({"entries": entries})
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="disclosure-ledger-bench-") as name:
@@ -422,9 +422,7 @@ def run_bench(entries: int = 100_000, out: str | None = None) -> int:
                 figures.ratio(f"{kind}_{what}_{p}_vs_pymerkle", f"{kind}_{what}_{p}_ms", f"pymerkle_{kind}_{what}_{p}_ms")
     figures.put(total_s=round(time.perf_counter() - started, 1))
     print(render_table(figures.values))
-    if out:
-        Path(out).write_text(json.dumps(figures.values, indent=2) + "\n", encoding="utf-8")
-    return 0
+    return figures.values
 
 
 def _register_parties_view(service: LedgerService) -> list[tuple[str, str, str]]:

@@ -662,10 +662,19 @@ def cmd_restore(args, service: None) -> int:
     return EXIT_OK
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write a new file whole or not at all: a temporary file beside it, then a rename."""
+def _check_out(path: Path) -> None:
+    """--out names a file that can be written: said before any work is done."""
     if path.is_dir():
         raise UsageError(f"--out {path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"--out {path}: the folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise UsageError(f"--out {path}: the folder {path.parent} cannot be written to")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write a new file whole or not at all: a temporary file beside it, then a rename."""
+    _check_out(path)
     temporary = path.with_name(f".{path.name}.part")
     try:
         with open(temporary, "wb") as handle:
@@ -686,7 +695,24 @@ def cmd_rebuild(args, service: LedgerService) -> int:
 
 def cmd_bench(args, service: LedgerService | None) -> int:
     from .bench import run_bench
-    return run_bench(entries=args.entries, out=args.out)
+    out = Path(args.out).expanduser() if args.out else None
+    if out is not None:
+        _check_out(out)  # before minutes of work, not after
+    figures = run_bench(entries=args.entries)
+    if out is not None:
+        _write_atomically(out, (json.dumps(figures, indent=2) + "\n").encode("utf-8"))
+    return EXIT_OK
+
+
+BENCH_MAX_ENTRIES = 10_000_000
+
+
+def _bench_entries(text: str) -> int:
+    number = _whole_number(text)
+    if not 1 <= number <= BENCH_MAX_ENTRIES:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {BENCH_MAX_ENTRIES:,} (each entry takes about "
+                                         "1.5 KB of disk in the temporary folder)")
+    return number
 
 
 def cmd_tui(args, service: LedgerService | None) -> int:
@@ -1399,7 +1425,8 @@ def build_parser() -> argparse.ArgumentParser:
     command("rebuild", "Rebuild the query tables from the entries.", cmd_rebuild)
     p = command("bench", "Time every operation on a temporary ledger of N disclosures, next to raw SQLite, "
                 "raw hashing and pymerkle.", cmd_bench, opens="none")
-    p.add_argument("--entries", type=int, default=100_000, metavar="N", help="disclosures to import (default 100000)")
+    p.add_argument("--entries", type=_bench_entries, default=100_000, metavar="N",
+                   help=f"disclosures to import, 1 to {BENCH_MAX_ENTRIES:,} (default 100,000)")
     p.add_argument("--out", metavar="FILE.json", help="also write the figures as JSON")
     command("tui", "Open the terminal app (the default with no command).", cmd_tui, opens="none")
 

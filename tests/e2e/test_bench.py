@@ -39,3 +39,18 @@ def test_bench_runs_and_reports_every_figure_with_its_baseline(tmp_path, capsys)
     captured = capsys.readouterr()
     assert "| bulk import |" in captured.out and "ours / baseline" in captured.out
     assert "[bench]" in captured.err  # progress goes to stderr
+
+
+def test_a_bench_size_out_of_range_is_refused(capsys):
+    for entries in ("0", "-5", "10000001", "many"):
+        assert main(["bench", "--entries", entries]) == 2
+        err = capsys.readouterr().err
+        assert "--entries" in err and "Traceback" not in err and "[bench]" not in err
+
+
+def test_an_out_file_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys):
+    assert main(["bench", "--entries", "10", "--out", str(tmp_path / "missing" / "bench.json")]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "does not exist" in err and "[bench]" not in err
+    assert main(["bench", "--entries", "10", "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
