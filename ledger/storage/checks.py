@@ -143,7 +143,7 @@ def vault_entries_of(conn: sqlite3.Connection, commitments: Iterable[str]) -> di
 # entry: the SQL twin of projection._recorded_disclosure_row (tests hold the two equal).
 #   ("value", path): the JSON value at path (a missing key reads as null);
 #   ("bool", path):  the JSON true/false at path, stored as 1/0;
-#   ("json", path):  the canonical JSON text of the array at path;
+#   ("json", path):  the canonical JSON text of the array at path, as SQLite renders it;
 #   ("sql", condition): a condition on the row `d` and the leaf `e.leaf`.
 DISCLOSURE_FROM_LEAF: dict[str, tuple[str, str]] = {
     "seq": ("sql", "d.seq = e.seq"),
@@ -176,10 +176,6 @@ DISCLOSURE_FROM_LEAF: dict[str, tuple[str, str]] = {
 def _as_json(kind: str, column: str) -> str:
     if kind == "bool":
         return f"CASE d.{column} WHEN 1 THEN json('true') WHEN 0 THEN json('false') ELSE d.{column} END"
-    if kind == "json":
-        # Embedded as JSON only when it is exactly the minified text SQLite renders for it.
-        return (f"CASE WHEN typeof(d.{column}) = 'text' AND json_valid(d.{column}) "
-                f"AND json(d.{column}) = d.{column} THEN json(d.{column}) ELSE d.{column} END")
     return f"d.{column}"
 
 
@@ -189,14 +185,18 @@ def _disclosure_check(guarded: bool = False) -> str:
     The leaf's values are read with one multi-path json_extract (one parse, cached) and compared,
     as JSON text, with the row's values made into a JSON array. JSON cannot hold a BLOB: the
     guarded form first finds rows holding one (they differ), for when the fast form fails."""
-    paths = [(c, k, p) for c, (k, p) in DISCLOSURE_FROM_LEAF.items() if k != "sql"]
+    paths = [(c, k, p) for c, (k, p) in DISCLOSURE_FROM_LEAF.items() if k in ("value", "bool")]
     leaf = ", ".join(f"'{p}'" for _, _, p in paths)
     row = ", ".join(_as_json(k, c) for c, k, _ in paths)
+    # An array is compared as the text SQLite renders it, which for a canonical leaf is the
+    # canonical JSON the row holds.
+    arrays = " AND ".join(f"json_extract(e.leaf, '{p}') IS d.{c}" for c, (k, p) in DISCLOSURE_FROM_LEAF.items()
+                          if k == "json")
     others = " AND ".join(f"({p})" for c, (k, p) in DISCLOSURE_FROM_LEAF.items() if k == "sql")
     check = (f"json_extract(e.leaf, '$.kind', {leaf}) IS json_array('disclosure.recorded', {row}) "
-             f"AND {others} AND {_SUBJECTS_FROM_LEAF}")
+             f"AND {arrays} AND {others} AND {_SUBJECTS_FROM_LEAF}")
     if guarded:
-        blobs = " OR ".join(f"typeof(d.{c}) = 'blob'" for c, _, _ in paths)
+        blobs = " OR ".join(f"typeof(d.{c}) = 'blob'" for c, (k, _) in DISCLOSURE_FROM_LEAF.items() if k != "sql")
         check = f"CASE WHEN {blobs} THEN 0 ELSE {check} END"
     return f"CASE WHEN e.seq IS NOT NULL AND json_valid(e.leaf) THEN {check} ELSE 0 END"
 
