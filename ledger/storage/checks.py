@@ -183,15 +183,16 @@ def _disclosure_check(guarded: bool = False) -> str:
     """One condition on a disclosure row `d` and its entry `e`: true when they agree.
 
     The leaf's values are read with one multi-path json_extract (one parse, cached) and compared,
-    as JSON text, with the row's values made into a JSON array. JSON cannot hold a BLOB: the
+    as JSON text, with the row's values made into a JSON array; arrays (data items) are compared
+    as text on their own, which spares parsing the row's copy. JSON cannot hold a BLOB: the
     guarded form first finds rows holding one (they differ), for when the fast form fails."""
     paths = [(c, k, p) for c, (k, p) in DISCLOSURE_FROM_LEAF.items() if k in ("value", "bool")]
     leaf = ", ".join(f"'{p}'" for _, _, p in paths)
     row = ", ".join(_as_json(k, c) for c, k, _ in paths)
     # An array is compared as the text SQLite renders it, which for a canonical leaf is the
     # canonical JSON the row holds.
-    arrays = " AND ".join(f"json_extract(e.leaf, '{p}') IS d.{c}" for c, (k, p) in DISCLOSURE_FROM_LEAF.items()
-                          if k == "json")
+    arrays = " AND ".join(f"json_type(e.leaf, '{p}') IS 'array' AND json_extract(e.leaf, '{p}') IS d.{c}"
+                          for c, (k, p) in DISCLOSURE_FROM_LEAF.items() if k == "json")
     others = " AND ".join(f"({p})" for c, (k, p) in DISCLOSURE_FROM_LEAF.items() if k == "sql")
     check = (f"json_extract(e.leaf, '$.kind', {leaf}) IS json_array('disclosure.recorded', {row}) "
              f"AND {arrays} AND {others} AND {_SUBJECTS_FROM_LEAF}")

@@ -329,6 +329,17 @@ def test_the_sql_check_agrees_with_the_python_projection(tmp_path, name):
         store.close()
 
 
+def test_data_items_held_as_text_in_the_leaf_do_not_match_an_array_row(tmp_path):
+    """The data items are compared as text: a leaf holding the same characters as a string, not an
+    array, still differs from the row."""
+    store = _store_with(tmp_path, _recorded_body(data_items='["name","email"]'))
+    try:
+        store.conn.execute("""UPDATE disclosure SET data_items = '["name","email"]'""")
+        assert checks.recorded_disclosure_mismatches(store.conn, 1) == (1, 1)
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("name", sorted(BODIES))
 def test_the_direct_disclosure_row_is_the_column_mapping(name):
     """Imports build a disclosure row directly; it must be what disclosure_columns maps the body to."""
