@@ -36,13 +36,14 @@ class RecipientFacts:
     gate_answers: dict = field(default_factory=dict, compare=False, repr=False)
 
     def gate(self, first_day: date, last_day: date, recorded_before: int) -> GateResult:
-        if any(a.seq >= recorded_before for a in self.assessments):
-            return gate(self.party_id, self.kind, first_day, last_day, self.register, self.assessments, recorded_before)
-        key = (first_day, last_day)
-        answer = self.gate_answers.get(key)
+        # Kept only when every assessment precedes the release: then `recorded_before` changes nothing.
+        kept = all(a.seq < recorded_before for a in self.assessments)
+        answer = self.gate_answers.get((first_day, last_day)) if kept else None
         if answer is None:
-            answer = self.gate_answers[key] = gate(self.party_id, self.kind, first_day, last_day, self.register,
-                                                   self.assessments, recorded_before)
+            answer = gate(self.party_id, self.kind, first_day, last_day, self.register, self.assessments,
+                          recorded_before)
+            if kept:
+                self.gate_answers[(first_day, last_day)] = answer
         return answer
 
 

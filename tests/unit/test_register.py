@@ -16,7 +16,7 @@ from freezegun import freeze_time
 
 from ledger.chain.encoding import parse_leaf
 from ledger.errors import ValidationError, ValidationErrors
-from ledger.rules.disclosure import GateRefused
+from ledger.rules.disclosure import GateRefused, RecipientFacts
 from ledger.rules.register import GATE_ARTICLE, AssessmentFacts, gate, gated
 from ledger.service import ImportRejected, LedgerService
 from ledger.storage import queries
@@ -190,6 +190,20 @@ def test_an_assessment_recorded_after_a_disclosure_cannot_justify_it(svc):
     # A new release to it is fine: the assessment was recorded before.
     assert gating_of(svc, svc.record_disclosure(release(pid, "2026-03-01"))) == {"assessment": later.seq}
     assert svc.verify().ok
+
+
+def test_the_recipients_kept_gate_answers_are_the_pure_gates():
+    """The answers a recipient keeps for an import are per pair of dates, and never stand for a
+    release recorded before one of its assessments."""
+    facts = RecipientFacts("P001", "contractor", "JP", {"engagement_approved": True, "contract": {}},
+                           (AssessmentFacts(20, date(2026, 1, 1), "approved", date(2027, 1, 1), None),))
+    inside, outside = (date(2026, 3, 1), date(2026, 3, 1)), (date(2027, 3, 1), date(2027, 3, 1))
+    for recorded_before in (30, 31, 10, 31):
+        for first, last in (inside, outside, inside):
+            assert facts.gate(first, last, recorded_before) == gate(
+                "P001", "contractor", first, last, facts.register, facts.assessments, recorded_before)
+    assert facts.gate(*inside, 10).failed == "assessed_after"
+    assert facts.gate(*inside, 31).ok and facts.gate(*outside, 31).failed == "expired"
 
 
 def test_assessed_after_in_the_pure_gate():
