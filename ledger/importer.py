@@ -16,7 +16,7 @@ from .domain import DisclosureInput
 from .errors import ValidationError, ValidationErrors
 from .refdata import ReferenceData
 from .rules.disclosure import RecipientFacts, prepare_disclosure
-from .storage.db import PreparedDisclosure, vault_row
+from .storage.db import vault_row
 from .storage.projection import recorded_disclosure_rows
 
 PARALLEL_MIN_ROWS = 20_000
@@ -96,9 +96,10 @@ def paused_gc() -> Iterator[None]:
 
 def prepare_chunks(rows: list[Mapping], ref: ReferenceData, recipients: Mapping[str, RecipientFacts | str],
                    today: date, next_seq: int, recorded_at: str, recorded_by: str,
-                   ) -> Iterator[tuple[list[PreparedDisclosure], list[tuple[int, ValidationError]]]]:
-    """Check, encode and project the rows chunk by chunk, in order: (prepared rows, problems by
-    row number). Row i becomes entry next_seq + i, recorded at `recorded_at` by `recorded_by`.
+                   ) -> Iterator[tuple[list[tuple], list[tuple[int, ValidationError]]]]:
+    """Check, encode and project the rows chunk by chunk, in order: (prepared rows as tuples in
+    PreparedDisclosure's field order, problems by row number). Row i becomes entry next_seq + i,
+    recorded at `recorded_at` by `recorded_by`.
 
     With several cores, worker processes prepare later chunks while the caller writes earlier ones."""
     global _JOB
@@ -109,11 +110,11 @@ def prepare_chunks(rows: list[Mapping], ref: ReferenceData, recipients: Mapping[
     try:
         results = pool.imap(_prepare_range, chunks, chunksize=1) if pool else map(_prepare_range, chunks)
         for chunk in results:
-            prepared: list[PreparedDisclosure] = []
+            prepared: list[tuple] = []
             problems: list[tuple[int, ValidationError]] = []
             for index, result in chunk:
                 if isinstance(result, tuple):
-                    prepared.append(result)  # type: ignore[arg-type]
+                    prepared.append(result)
                 else:
                     problems.extend((index + 1, ValidationError(*error)) for error in result)
             yield prepared, problems

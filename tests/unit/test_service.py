@@ -801,7 +801,12 @@ def worker_processes(monkeypatch) -> list[int]:
     monkeypatch.setattr(importer.os, "cpu_count", lambda: 2)
     used: list[int] = []
     count = importer._workers
-    monkeypatch.setattr(importer, "_workers", lambda rows: used.append(count(rows)) or used[-1])
+
+    def counted(rows: int) -> int:
+        used.append(count(rows))
+        return used[-1]
+
+    monkeypatch.setattr(importer, "_workers", counted)
     return used
 
 
