@@ -70,6 +70,7 @@ from .rules.register import CONTRACTOR_KINDS, AssessmentFacts, check_register, s
 from .vault import Sealer, commitments_in
 
 LEDGER_FORMAT = "disclosure-ledger/1"
+RECORDED_AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # when an entry was recorded: UTC, to the microsecond
 ERASURE_REASONS = {
     "data_subject_request": "the person asked for erasure (APPI Art. 35; GDPR Art. 17)",
     "consent_withdrawn": "the person withdrew consent (GDPR Art. 17(1)(b))",
@@ -188,7 +189,7 @@ class LedgerService:
         return datetime.fromisoformat(recorded_at.replace("Z", "+00:00")).astimezone(self.zone)
 
     def _stamp(self) -> str:
-        return self.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return self.now().strftime(RECORDED_AT_FORMAT)
 
     @contextmanager
     def _writing(self) -> Iterator[WriteTransaction]:

@@ -8,10 +8,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable
 
 from ..domain import CheckpointView
-from ..service import LedgerService
+from ..service import RECORDED_AT_FORMAT, LedgerService
 
 Progress = Callable[[str], None]
-STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +53,7 @@ class Integrity:
 def moment_after(service: LedgerService, day: date) -> str:
     """The first instant after `day` in the company's time zone, as a recorded_at string (UTC)."""
     local = datetime.combine(day + timedelta(days=1), time(0), tzinfo=service.zone)
-    return local.astimezone(timezone.utc).strftime(STAMP)
+    return local.astimezone(timezone.utc).strftime(RECORDED_AT_FORMAT)
 
 
 def verification(service: LedgerService, run: bool, progress: Progress | None = None) -> VerificationResult | None:
@@ -63,7 +62,7 @@ def verification(service: LedgerService, run: bool, progress: Progress | None = 
         report = service.verify(progress=(lambda done, total: progress(f"verifying {done:,} of {total:,} entries"))
                                 if progress else None)
         logged = service.last_verification()
-        checked_at = logged.verified_at if logged is not None else service.now().strftime(STAMP)
+        checked_at = logged.verified_at if logged is not None else service.now().strftime(RECORDED_AT_FORMAT)
         return VerificationResult(report.ok, report.size, report.root, report.first_bad_seq,
                                   tuple(p.what for p in report.problems), checked_at, True)
     last = service.last_verification()
