@@ -247,6 +247,8 @@ def test_record_one_disclosure_with_keystrokes_then_verify(third_party_ledger):
         term.send("y")
         shown = term.wait_for("Disclosure recorded as entry")
         seq = int(re.search(r"recorded as entry (\d+)", shown).group(1))
+        term.wait_for("No recipient chosen (1 registered part")  # the form is cleared
+        term.wait_gone("q Quit")  # and its recipient box has the focus
         term.send("Escape")  # out of the recipient box the cleared form focused, so q is a command
         term.wait_for("q Quit")
         assert term.quit() == 0

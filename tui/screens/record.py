@@ -640,9 +640,10 @@ class RecordScreen(Screen):
         self.busy = False
         self.last_seq = seq
         forced = " with an override" if override_reason else ""
+        # Cleared first: once the message shows, the form is ready for the next release.
+        await self.action_clear_form()
         self.notify(f"Disclosure recorded{forced} as entry {seq}. It cannot be edited: correct or void it "
                     "from the ledger browser (key l).", title=f"Entry {seq} appended", timeout=8)
-        await self.action_clear_form()
 
     def action_leave_field(self) -> None:
         """Escape: no field has the focus, so q, d, l, ... are commands again, not typed text."""
