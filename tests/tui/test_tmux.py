@@ -165,7 +165,9 @@ def test_the_real_command_verifies_and_quits(sample_ledger):
         shown = term.wait_for("Every one of the")
         assert "Intact" in shown
         assert term.quit() == 0
-        time.sleep(0.2)
+        deadline = time.monotonic() + 10
+        while term._tmux("has-session", "-t", term.session).returncode == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert term._tmux("has-session", "-t", term.session).returncode != 0  # the process ended
 
 
