@@ -1035,7 +1035,7 @@ def _evidence_inside(folder: Path, text: str, field: str) -> str:
         raise ValidationError(field, "must be a path relative to the assessment file's folder, not an absolute one")
     try:
         inside = (folder / path).resolve().is_relative_to(folder.resolve())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a loop of links (Python < 3.13)
         inside = False
     if not inside:
         raise ValidationError(field, "must stay inside the assessment file's folder (no '..' or link leading out)")

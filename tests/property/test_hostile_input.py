@@ -522,7 +522,7 @@ def assessment_file(folder: Path, service_ref, evidence: list[str]) -> Path:
 
 
 @pytest.mark.parametrize("evidence", ["../outside.txt", "ok/../../outside.txt", "{outside}", "~/outside.txt",
-                                      "link-out.txt", "link-folder/outside.txt"])
+                                      "link-out.txt", "link-folder/outside.txt", "loop-a"])
 def test_evidence_named_in_an_assessment_file_stays_in_its_folder(cli_ledger, capsys, tmp_path, evidence):
     inbox = tmp_path / "inbox"
     (inbox / "ok").mkdir(parents=True)
@@ -530,6 +530,8 @@ def test_evidence_named_in_an_assessment_file_stays_in_its_folder(cli_ledger, ca
     outside.write_text("the operator's private notes")
     (inbox / "link-out.txt").symlink_to(outside)
     (inbox / "link-folder").symlink_to(tmp_path)
+    (inbox / "loop-a").symlink_to(inbox / "loop-b")
+    (inbox / "loop-b").symlink_to(inbox / "loop-a")
     with LedgerService.open(cli_ledger) as service:
         ref = service.ref
         evidence_folder = service.evidence_folder
