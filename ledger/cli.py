@@ -27,7 +27,7 @@ from .paths import DB_ENV, default_ledger_path
 from .rules import assessment as assessing
 from .rules.disclosure import GateRefused
 from .rules.register import CERTIFICATIONS, CONTRACT_CLAUSES, CONTRACTOR_KINDS, STATUSES
-from .service import ERASURE_REASONS, ImportRejected, LedgerService
+from .service import ERASURE_REASONS, MAX_WHOLE, ImportRejected, LedgerService
 
 EXIT_OK, EXIT_INTEGRITY, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 CHECKPOINT_FILE_LIMIT = 1 << 20  # a checkpoint note is a few hundred bytes; anything this big is not one
@@ -35,9 +35,6 @@ CHECKPOINT_FILE_LIMIT = 1 << 20  # a checkpoint note is a few hundred bytes; any
 
 class UsageError(LedgerError):
     exit_code = EXIT_USAGE
-
-
-MAX_WHOLE = 2**63 - 1  # the largest integer SQLite stores
 
 
 def _whole_number(text: str) -> int:

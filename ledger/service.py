@@ -859,8 +859,7 @@ class LedgerService:
         certifications expiring, yearly checks of foreign recipients, releases after a contract
         ended, and releases made under an override."""
         within = self.ref.assessment.expiring_within_days if within_days is None else within_days
-        if isinstance(within, bool) or not isinstance(within, int) or not 0 <= within <= MAX_WITHIN_DAYS:
-            raise ValidationError("within", f"must be a whole number of days from 0 to {MAX_WITHIN_DAYS:,}")
+        within = _whole("within", within, MAX_WITHIN_DAYS, " of days")
         today = self.today()
         horizon = today + timedelta(days=within)
         due: list[DueItem] = []
@@ -1285,10 +1284,10 @@ class LedgerService:
         return rebuild_projections(self.store, progress=progress)
 
 
-def _whole(field: str, value: object) -> int:
-    """An entry number, size or count from a caller: a whole number SQLite can hold."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WHOLE:
-        raise ValidationError(field, f"must be a whole number from 0 to {MAX_WHOLE:,}")
+def _whole(field: str, value: object, maximum: int = MAX_WHOLE, unit: str = "") -> int:
+    """An entry number, size or count from a caller: a whole number SQLite can hold (or `maximum`)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise ValidationError(field, f"must be a whole number{unit} from 0 to {maximum:,}")
     return value
 
 
