@@ -347,10 +347,6 @@ class LedgerService:
                     resolved[key] = exc.rule
         return resolved
 
-    def _prepare(self, inp: DisclosureInput, today: date, recorded_before: int) -> tuple[dict, Sealer]:
-        recipient = self._recipient_facts(inp.recipient)
-        return prepare_disclosure(inp, self.ref, recipient, today, recorded_before)
-
     def check_disclosure(self, data: DisclosureInput | Mapping) -> list[ValidationError]:
         """The refusals recording this would meet, without recording it (for live form validation)."""
         try:

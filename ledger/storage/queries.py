@@ -346,18 +346,6 @@ def releases_in_period(session: Session, since: date, until: date, *, recipient_
     return session.exec(query.limit(limit) if limit is not None else query).all()
 
 
-def release_count(session: Session, since: date, until: date, *, recipient_ids: Sequence[str] | None = None,
-                  bases: Sequence[str] | None = None) -> int:
-    """How many rows `releases_in_period` would return without a limit."""
-    query = _overlapping(select(func.count()).select_from(DisclosureRow)
-                         .where(DisclosureRow.status != "voided"), since, until)
-    if recipient_ids is not None:
-        query = query.where(col(DisclosureRow.recipient_id).in_(recipient_ids))
-    if bases is not None:
-        query = query.where(col(DisclosureRow.basis).in_(bases))
-    return session.exec(query).one()
-
-
 def overridden_in_period(session: Session, since: date, until: date) -> Sequence[tuple[DisclosureRow, str]]:
     """Active disclosures of the period forced past the contractor register, oldest first."""
     return session.exec(_overlapping(
