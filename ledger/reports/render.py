@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
@@ -106,22 +107,29 @@ def json_chunks(head: Mapping[str, object], rows: Iterable[object], key: str = "
     yield ("]" if separator == "\n" else "\n  ]") + text[cut + len(f'"{key}": []'):]
 
 
-def write(path: Path, content: str | bytes | Iterable[str]) -> Path:
-    """Write a report whole or not at all: into a side file first (so a failure half-way leaves no
-    half-written report under the name asked for), readable by its owner only, since a report may
-    hold personal data."""
+@contextmanager
+def written_whole(path: Path) -> Iterator[Path]:
+    """A side file to write a report into, readable by its owner only (a report may hold personal
+    data), put in place under `path` only when the block ends without an error: a failure half-way
+    leaves no half-written report under the name asked for, and an older file of that name, whatever
+    its mode, is replaced rather than written through."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
     try:
         partial.unlink(missing_ok=True)
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        if isinstance(content, bytes):
-            with os.fdopen(fd, "wb") as out:
-                out.write(content)
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                out.writelines([content] if isinstance(content, str) else content)
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        yield partial
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def write(path: Path, content: str | bytes | Iterable[str]) -> Path:
+    """Write a report whole or not at all, owner-only (see `written_whole`)."""
+    with written_whole(path) as partial:
+        if isinstance(content, bytes):
+            partial.write_bytes(content)
+        else:
+            with partial.open("w", encoding="utf-8", newline="") as out:
+                out.writelines([content] if isinstance(content, str) else content)
     return path

@@ -100,6 +100,9 @@ def test_subject_default_file_name_cannot_leave_the_folder(ledger, tmp_path, cap
 
 
 def test_regulator_package_verifies_after_unzipping_and_fails_when_tampered(signed, tmp_path, capsys):
+    old = tmp_path / "package.zip"
+    old.write_bytes(b"an older zip anyone could read")
+    old.chmod(0o644)
     assert main(["--db", str(signed), "report", "regulator", "--subject", "S2024-0908", "--out",
                  str(tmp_path / "package"), "--no-verify"]) == 0
     archive = tmp_path / "package.zip"
