@@ -16,6 +16,15 @@ from .test_verify_fast import report_of
 def forked(monkeypatch):
     monkeypatch.setattr(verify._ContentPass, "PROCESS_MIN_ENTRIES", 0)
     monkeypatch.setattr(verify._ContentPass, "CHUNK", 4)  # several chunks, taken by both processes
+    real_start, started = verify._ContentPass.start, []
+
+    def start(self):
+        real_start(self)
+        started.append(self._process is not None)
+
+    monkeypatch.setattr(verify._ContentPass, "start", start)
+    yield
+    assert started and all(started), "the content check did not run in a process"
 
 
 def test_an_intact_ledger_verifies_with_the_check_in_a_process(sample_ledger, forked):
@@ -50,5 +59,9 @@ def test_a_snapshot_moved_before_the_process_read_is_checked_by_the_caller(sampl
 
     monkeypatch.setattr(checks, "open_reader", open_reader)
     raw_sql(sample_ledger.path, "UPDATE disclosure SET basis = 'consent' WHERE seq = 14")
+    # Found only by the whole-table checks, which the caller must then run itself.
+    raw_sql(sample_ledger.path, "INSERT INTO vault (entry_seq, commitment, field, salt, value) "
+                                "VALUES (99999, zeroblob(32), 'subject', zeroblob(16), 'S-X')")
     report = report_of(sample_ledger.path)
     assert report.first_bad_seq == 14, report.as_dict()
+    assert any("that no entry of the ledger commits to" in p.what for p in report.problems), report.as_dict()
