@@ -255,7 +255,7 @@ def test_filters_answer_or_refuse(fresh_ledger, since, until, recipient, basis, 
 @fuzz(60)
 @given(identifier=hostile_value)
 def test_subject_lookups_and_erasure_refuse_without_writing(fresh_ledger, parties, identifier):
-    if fresh_ledger.store.size() == fingerprint(fresh_ledger)[0] and not fresh_ledger.subject_disclosures("S-1"):
+    if not fresh_ledger.subject_disclosures("S-1"):
         fresh_ledger.record_disclosure(consent_release(parties))
     before = fingerprint(fresh_ledger)
     for call in (fresh_ledger.subject_disclosures, fresh_ledger.recipients_to_notify, fresh_ledger.erase_subject):
@@ -286,8 +286,8 @@ def test_subject_filters_match_metacharacters_literally(fresh_ledger, parties, r
     for subject in recorded:
         if not fresh_ledger.subject_disclosures(subject):
             seqs[subject] = fresh_ledger.record_disclosure(consent_release(parties, subjects=[subject]))
-    for subject in recorded:
-        assert seqs.get(subject, True) in {s.seq for s in fresh_ledger.subject_disclosures(subject)} | {True}
+    for subject, seq in seqs.items():
+        assert seq in {s.seq for s in fresh_ledger.subject_disclosures(subject)}
     known = fresh_ledger_subjects(fresh_ledger)
     for subject in [*recorded, asked, "%", "_", "' OR '1'='1"]:
         found = [s.seq for s in fresh_ledger.disclosures(DisclosureFilter(subject=subject), limit=None)]
@@ -370,7 +370,8 @@ def test_party_add_on_the_command_line(cli_ledger, capsys, option, value):
     code, out, err = run_cli(capsys, "--db", cli_ledger, "party", "add", *[x for pair in args.items() for x in pair])
     if code == 2:
         assert file_state(cli_ledger) == before
-        assert option.lstrip("-").replace("id", "party_id") in err or "party" in err, err
+        # An option refused by the parser names it; the service's refusals name the field or the party.
+        assert option.lstrip("-").replace("id", "party_id") in err or ("party" in err and "argument" not in err), err
 
 
 @fuzz(80)
@@ -464,10 +465,6 @@ def test_csv_import_is_all_or_nothing(cli_ledger, capsys, tmp_path, rows, extra_
                               or whole_file), err
     if code == 0:
         assert len(file_state(cli_ledger)[0]) == before + len(rows)
-
-
-def json_value(draw_value):
-    return draw_value if not isinstance(draw_value, float) or draw_value == draw_value else None
 
 
 @fuzz(50)
@@ -605,6 +602,8 @@ def test_report_outputs_stay_where_they_are_asked(cli_ledger, capsys, tmp_path, 
         code, stdout, err = run_cli(capsys, "--db", cli_ledger, "report", "subject", identifier, "--out", out)
         assert code == 0, err
     assert all(path.parent == out for path in tmp_path.rglob("*.md"))
+    # Written where asked, one file each: none went to a folder above, which the line above cannot see.
+    assert len(list(out.glob("*.md"))) == 4, sorted(p.name for p in out.iterdir())
     for target in (".", "..", "/"):
         code, _, err = run_cli(capsys, "--db", cli_ledger, "report", "regulator", "--out", target, "--no-verify")
         assert code == 2 and "out:" in err, err
