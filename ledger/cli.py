@@ -7,7 +7,6 @@ import csv
 import json
 import os
 import getpass
-import re
 import sqlite3
 import sys
 import textwrap
@@ -81,17 +80,13 @@ def _out(text: str = "") -> None:
     print(text)
 
 
-# Characters that would act on the terminal instead of being shown: controls (ESC starts colour and
-# cursor sequences), line separators, invisible bidi and zero-width marks, lone surrogates.
-_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029\u202a-\u202e"
-                         "\u2060-\u2069\ufeff\ud800-\udfff]")
 MAX_MESSAGE = 2000
 
 
 def _shown(message: object) -> str:
     """A message for stderr: unshowable characters as escapes, and never longer than MAX_MESSAGE
     (an error may quote what was typed)."""
-    text = _UNSHOWABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(message))
+    text = v.UNSHOWABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(message))
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + f"... ({len(text) - MAX_MESSAGE:,} more characters)"
 
 

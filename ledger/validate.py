@@ -14,15 +14,21 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WHOLE_NUMBER = re.compile(r"[+-]?\d{1,12}")
 # C0 and C1 controls (tab and newline allowed in multi-line text); a single line also refuses
 # the Unicode line and paragraph separators.
+_CONTROLS = "\x00-\x1f\x7f-\x9f"
+_LINE_SEPARATORS = "\u2028\u2029"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_SINGLE_LINE = re.compile(f"[{_CONTROLS}{_LINE_SEPARATORS}]")
 # Invisible format characters (Unicode category Cf) that can hide or reorder what a record shows,
 # such as U+202E RIGHT-TO-LEFT OVERRIDE or U+200B ZERO WIDTH SPACE. Only U+200C and U+200D
 # (zero width non-joiner and joiner) are allowed: Persian, Indic scripts and emoji need them.
-_INVISIBLE = re.compile(
-    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f"
+_INVISIBLES = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f"
     "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
-    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
+_INVISIBLE = re.compile(f"[{_INVISIBLES}]")
+# What a message must not print as is (it would act on the terminal or hide text): every character
+# text fields refuse, and lone surrogates.
+UNSHOWABLE = re.compile(f"[{_CONTROLS}{_LINE_SEPARATORS}{_INVISIBLES}\ud800-\udfff]")
 
 
 def _code_point(char: str) -> str:

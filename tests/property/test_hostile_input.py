@@ -39,7 +39,7 @@ def fuzz(examples: int) -> settings:
 
 SPECIAL = [
     "\x00", "\x1b[31m", "\x07", "\x85", "\t", "\n", "\r\n", "\u2028", "\u202e", "\u202d", "\u2066", "\u200f",
-    "\u200b", "\u2060", "\ufeff", "\u00ad", "\U000e0041", "\ud800", "\udfff", "\u200d", "'", '"', "%", "_", ";--",
+    "\u200b", "\u2060", "\ufeff", "\u00ad", "\u061c", "\U000e0020", "\U000e0041", "\ud800", "\udfff", "\u200d", "'", '"', "%", "_", ";--",
     ") OR 1=1 --", "\\", "日本語", "عربي", "עברית", "Ωμέγα", "👩\u200d💻", "e\u0301", "ｆｕｌｌ", " ",
 ]
 pieces = st.one_of(st.sampled_from(SPECIAL), st.text(max_size=8),
@@ -349,8 +349,17 @@ def run_cli(capsys, *argv) -> tuple[int, str, str]:
         event(f"exit {code}")
     if code == 2:
         assert err.startswith("error:"), err
-        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", err), repr(err)
+        # Nothing that acts on the terminal or hides text: no control but the message's own line
+        # breaks, no lone surrogate, no invisible format character but the joiners.
+        assert not [c for c in err if (unicodedata.category(c) in ("Cc", "Cs") and c != "\n")
+                    or (unicodedata.category(c) == "Cf" and c not in "\u200c\u200d")], repr(err)
     return code, out, err
+
+
+def test_messages_show_every_refused_character_as_an_escape():
+    from ledger.cli import _shown
+    shown = _shown("x\x1b[31m\u2028\u061c\u202e\U000e0020\ud800\u00ady\u200d")
+    assert shown == r"x\u001b[31m\u2028\u061c\u202e\ue0020\ud800\u00ady" + "\u200d"  # joiners are allowed
 
 
 cli_text = hostile_text.filter(lambda s: "\x00" not in s)  # argv cannot hold NUL outside a test
