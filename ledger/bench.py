@@ -115,8 +115,8 @@ LOOKUPS = 30             # subject lookups, browser pages and filtered queries
 READ_BATCH = 20_000      # leaves read at a time for the baselines
 
 
-def _peak_mb() -> float:
-    """Peak resident memory since the last `_reset_peak` (Linux), else since the start."""
+def peak_memory_mb() -> float:
+    """Peak resident memory since the last `reset_peak_memory` (Linux), else since the start."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -127,7 +127,7 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _reset_peak() -> None:
+def reset_peak_memory() -> None:
     try:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
@@ -286,10 +286,10 @@ def _annual_review(service: LedgerService, figures: Figures) -> None:
     from .reports.period import calendar_year
     from .reports.render import html
 
-    _reset_peak()
+    reset_peak_memory()
     elapsed, text = _timed(lambda: html(annual_document(service, build_annual(service, calendar_year(2025)))))
     figures.put(annual_review_html_s=round(elapsed, 3), annual_review_html=f"{len(text):,} characters",
-                annual_review_peak_memory_mb=round(_peak_mb(), 1))
+                annual_review_peak_memory_mb=round(peak_memory_mb(), 1))
     _say(f"annual review (HTML): {elapsed:.2f} s")
 
 
@@ -385,7 +385,7 @@ def run_bench(entries: int = 100_000) -> dict:
     with tempfile.TemporaryDirectory(prefix="disclosure-ledger-bench-") as name:
         folder = Path(name)
         path = folder / "bench.db"
-        _reset_peak()
+        reset_peak_memory()
         service = LedgerService.open(path, create=True, operator="bench", clock=_clock)
         try:
             subjects, parties = _build(service, entries, figures)
@@ -399,7 +399,7 @@ def run_bench(entries: int = 100_000) -> dict:
         finally:
             service.close()
         figures.put(bytes_per_entry=round(path.stat().st_size / figures.values["size"]),
-                    peak_memory_mb=round(_peak_mb(), 1))
+                    peak_memory_mb=round(peak_memory_mb(), 1))
         _raw_sqlite(path, imported, folder, figures)
         _raw_hashing(path, imported, figures)
         _pymerkle(path, imported, folder, figures)

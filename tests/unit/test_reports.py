@@ -396,3 +396,14 @@ def test_file_names_are_sanitised_and_paths_stay_in_their_folder(tmp_path):
     with pytest.raises(ValidationError) as exc:
         output_path(str(tmp_path / "missing" / "r.md"), "r", "md")
     assert exc.value.field == "out"
+
+
+def test_the_report_bench_gives_every_figure(sample_path, monkeypatch):
+    from ledger.reports import bench
+    monkeypatch.setenv("DISCLOSURE_LEDGER_KEYS", str(sample_path.parent / "keys"))
+    figures = bench.run(sample_path, 2026)
+    assert figures["year"] == 2026 and figures["releases_in_year"] > 0 and figures["assemble_s"] > 0
+    for fmt in bench.FORMATS:
+        assert figures[f"{fmt}_s"] > 0 and figures[f"{fmt}_bytes"] > 0 and figures[f"{fmt}_peak_mb"] > 0, fmt
+    with pytest.raises(ValueError):
+        bench.run(sample_path, 2026, runs=0)
