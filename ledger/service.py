@@ -1143,15 +1143,21 @@ class LedgerService:
                 bases=None if bases is None else sorted(bases), limit=limit)
             return [_summary(row, name) for row, name in rows]
 
+    def government_bodies(self) -> list[str]:
+        """The party ids of national or local government bodies (APPI Art. 16(2))."""
+        return [p.party_id for p in self.parties() if self.ref.party_kinds[p.kind].government]
+
+    def consent_bases(self) -> list[str]:
+        """The legal bases that rest on the person's consent."""
+        return [code for code, basis in self.ref.bases.items() if basis.category == "consent"]
+
     def government_releases(self, since: date, until: date, *, limit: int | None = 200) -> list[DisclosureSummary]:
-        """Releases of the period to national or local government bodies (APPI Art. 16(2))."""
-        bodies = [p.party_id for p in self.parties() if self.ref.party_kinds[p.kind].government]
-        return self.releases_in_period(since, until, recipients=bodies, limit=limit)
+        """Releases of the period to government bodies."""
+        return self.releases_in_period(since, until, recipients=self.government_bodies(), limit=limit)
 
     def consent_releases(self, since: date, until: date, *, limit: int | None = 200) -> list[DisclosureSummary]:
         """Releases of the period made on the person's consent."""
-        bases = [code for code, basis in self.ref.bases.items() if basis.category == "consent"]
-        return self.releases_in_period(since, until, bases=bases, limit=limit)
+        return self.releases_in_period(since, until, bases=self.consent_bases(), limit=limit)
 
     def release_exceptions(self, since: date, until: date) -> list[ExceptionalRelease]:
         """Active releases of the period forced past the contractor register (with the check they

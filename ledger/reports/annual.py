@@ -57,8 +57,8 @@ class AnnualReview:
     first_releases: tuple[DisclosureSummary, ...]   # the first MAX_LISTED active releases, by entry
     government: tuple[DisclosureSummary, ...]       # the first MAX_LISTED to government bodies
     consent: tuple[DisclosureSummary, ...]          # the first MAX_LISTED made on consent
-    government_kinds: frozenset[str]                # party kinds that are government bodies
-    consent_bases: frozenset[str]                   # legal bases on the person's consent
+    government_total: int                           # releases to government bodies, all of them
+    consent_total: int                              # releases made on consent, all of them
     contractors: tuple[ContractorStanding, ...]
     exceptions: tuple[ReleaseException, ...]
     changes: tuple[LedgerChange, ...]
@@ -66,15 +66,6 @@ class AnnualReview:
     retention_ending_next: ReleaseListing
     next_period: Period
     integrity: Integrity
-
-    @property
-    def government_total(self) -> int:
-        return sum(n for party_id, n in self.counts.by_recipient.items()
-                   if self.parties[party_id].kind in self.government_kinds)
-
-    @property
-    def consent_total(self) -> int:
-        return sum(n for basis, n in self.counts.by_basis.items() if basis in self.consent_bases)
 
     def counts_as_dict(self) -> dict:
         c = self.counts
@@ -85,9 +76,8 @@ class AnnualReview:
             "cross_border": {f"{country}:{route}": n for (country, route), n in c.cross_border.items()},
         }
 
-    def as_json(self, retention_ended: ReleaseListing | None = None,
-                retention_ending_next: ReleaseListing | None = None) -> dict:
-        """Everything but the rows (see `annual_json`); the retention lists given in full when passed."""
+    def as_json(self, retention_ended: ReleaseListing, retention_ending_next: ReleaseListing) -> dict:
+        """Everything but the rows (see `annual_json`), with the retention lists given in full."""
         return {
             "report": "annual", "period": self.period.as_dict(), "generated_at": self.generated_at,
             "ledger_id": self.ledger_id, "counts": self.counts_as_dict(),
@@ -98,8 +88,8 @@ class AnnualReview:
             "exceptions": [{"seq": e.summary.seq, "kind": e.kind, "detail": e.detail} for e in self.exceptions],
             "changes": [{"seq": c.seq, "kind": c.kind, "recorded_at": c.recorded_at, **_change_fields(c)}
                         for c in self.changes],
-            "retention_ended": [s.seq for s in (retention_ended or self.retention_ended).rows],
-            "retention_ending_next": [s.seq for s in (retention_ending_next or self.retention_ending_next).rows],
+            "retention_ended": [s.seq for s in retention_ended.rows],
+            "retention_ending_next": [s.seq for s in retention_ending_next.rows],
             "integrity": self.integrity.as_dict(),
         }
 
@@ -169,8 +159,6 @@ def build_annual(service: LedgerService, period: Period, *, verify: bool = True,
     following = period.next()
     begins, ends = moment_after(service, start - timedelta(days=1)), moment_after(service, end)
     parties = {p.party_id: p for p in service.parties()}
-    government_kinds = frozenset(k for k, kind in service.ref.party_kinds.items() if kind.government)
-    consent_bases = frozenset(code for code, basis in service.ref.bases.items() if basis.category == "consent")
     say("reading the contractor register")
     contractors = tuple(_standing(service, p, end, counts.by_recipient.get(p.party_id, 0))
                         for p in parties.values() if p.kind in CONTRACTOR_KINDS)
@@ -181,7 +169,8 @@ def build_annual(service: LedgerService, period: Period, *, verify: bool = True,
         first_releases=tuple(service.releases_in_period(start, end, limit=MAX_LISTED)),
         government=tuple(service.government_releases(start, end, limit=MAX_LISTED)),
         consent=tuple(service.consent_releases(start, end, limit=MAX_LISTED)),
-        government_kinds=government_kinds, consent_bases=consent_bases,
+        government_total=sum(counts.by_recipient.get(p, 0) for p in service.government_bodies()),
+        consent_total=sum(counts.by_basis.get(b, 0) for b in service.consent_bases()),
         contractors=contractors, exceptions=tuple(_exceptions(service, period)),
         changes=tuple(service.changes_recorded(begins, ends)),
         retention_ended=service.retention_ending_between(start, end, limit=MAX_LISTED),
