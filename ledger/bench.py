@@ -280,6 +280,19 @@ def _queries(service: LedgerService, subjects: list[str], figures: Figures) -> N
     _say("queries: subject lookup, browser page, filtered query")
 
 
+def _bytes_by_table(ledger: Path, size: int) -> dict[str, int] | None:
+    """Bytes per entry of each table and index (SQLite's dbstat), largest first; None where this
+    SQLite is built without it."""
+    conn = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        conn.close()
+    return {name: round(total / size) for name, total in rows if total >= size}
+
+
 def _annual_review(service: LedgerService, figures: Figures) -> None:
     """The annual review as HTML, as `report annual --format html` makes it."""
     from .reports.annual import annual_document, build_annual
@@ -399,6 +412,7 @@ def run_bench(entries: int = 100_000) -> dict:
         finally:
             service.close()
         figures.put(bytes_per_entry=round(path.stat().st_size / figures.values["size"]),
+                    bytes_per_entry_by_table=_bytes_by_table(path, figures.values["size"]),
                     peak_memory_mb=round(peak_memory_mb(), 1))
         _raw_sqlite(path, imported, folder, figures)
         _raw_hashing(path, imported, figures)

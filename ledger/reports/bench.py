@@ -21,7 +21,7 @@ from ..service import LedgerService
 from .annual import build_annual, write_annual
 from .period import calendar_year
 
-FORMATS = ("html", "pdf", "csv")
+FORMATS = ("csv", "html", "pdf")  # the PDF last: its memory, kept by the process, would count in the others
 
 
 def busiest_year(service: LedgerService) -> int:

@@ -35,6 +35,9 @@ def test_bench_runs_and_reports_every_figure_with_its_baseline(tmp_path, capsys)
     assert figures["pymerkle_root_matches"] is True, "pymerkle's root of the same leaves is ours"
     assert figures["raw_root_matches"] is True, "the plain root of the same leaves is ours"
     assert isinstance(figures.get("annual_review_html_s"), (int, float))
+    by_table = figures["bytes_per_entry_by_table"]
+    if by_table is not None:  # SQLite's dbstat, where this SQLite has it
+        assert by_table["entry"] > 500 and 0.9 < sum(by_table.values()) / figures["bytes_per_entry"] < 1.05, by_table
     captured = capsys.readouterr()
     assert "| bulk import |" in captured.out and "ours / baseline" in captured.out
     assert "[bench]" in captured.err  # progress goes to stderr
