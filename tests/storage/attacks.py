@@ -49,6 +49,12 @@ def leaf_hash(leaf: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + leaf).digest()
 
 
+def report_of(path):
+    """verify through the service."""
+    with LedgerService.open(path) as service:
+        return service.verify()
+
+
 def cli(capsys, *argv) -> tuple[int, str, str]:
     capsys.readouterr()
     code = main([str(a) for a in argv])

@@ -51,7 +51,7 @@ def test_a_ledger_of_an_earlier_schema_is_migrated_with_every_guard(tmp_path, mo
     size, root = written_at_version(path, version, monkeypatch)
     with closing(sqlite3.connect(str(path))) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == version
-        if version < SCHEMA_VERSION - 1:
+        if any("CREATE TRIGGER" in sql.upper() for _, sql in MIGRATIONS[version:]):
             assert missing_or_altered(conn)  # the later guards are really not there before the upgrade
 
     with LedgerService.open(path) as service:

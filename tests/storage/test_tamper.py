@@ -19,19 +19,14 @@ import pytest
 
 from ledger.service import LedgerService
 
-from .attacks import DELETE_TRIGGER, UPDATE_TRIGGER, cli, leaf_hash, leaf_of, raw_sql, read_entries
+from .attacks import DELETE_TRIGGER, UPDATE_TRIGGER, cli, leaf_hash, leaf_of, raw_sql, read_entries, report_of
 
 
 # ---- helpers ------------------------------------------------------------------------------
 
-def service_report(path):
-    with LedgerService.open(path) as service:
-        return service.verify()
-
-
 def assert_detected(path, capsys, first_bad_seq: int) -> dict:
     """verify through the service and through the real CLI: not ok, exit 1, the right seq."""
-    report = service_report(path)
+    report = report_of(path)
     assert not report.ok
     assert report.first_bad_seq == first_bad_seq, report.as_dict()
     assert report.problems
@@ -75,7 +70,7 @@ def test_sample_ledger_layout(sample_ledger):
 
 def test_intact_ledger_verifies(sample_ledger, capsys):
     path = sample_ledger.path
-    report = service_report(path)
+    report = report_of(path)
     assert report.ok and report.first_bad_seq is None and report.size == sample_ledger.size
 
     code, out, _ = cli(capsys, "--db", path, "verify", "--json")
@@ -102,7 +97,7 @@ def test_root_is_the_rfc9162_root_of_the_leaves(sample_ledger, capsys):
         assert decoded["seq"] == seq
         assert decoded["prev"] == ("0" * 64 if seq == 1 else entries[seq - 2][2].hex())
     expected = mth([leaf_hash(leaf) for _, leaf, _ in entries]).hex()
-    assert service_report(sample_ledger.path).root == expected
+    assert report_of(sample_ledger.path).root == expected
     code, out, _ = cli(capsys, "--db", sample_ledger.path, "verify", "--json")
     assert json.loads(out)["root"] == expected
 
@@ -136,7 +131,7 @@ def test_the_triggers_refuse_changes_to_entries(sample_ledger, capsys):
                 conn.execute(statement, params)
             conn.rollback()
     assert read_entries(path) == before
-    assert service_report(path).ok
+    assert report_of(path).ok
 
 
 # ---- attacks on the entries --------------------------------------------------------------

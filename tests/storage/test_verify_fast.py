@@ -26,17 +26,7 @@ from ledger.storage.db import Store
 from ledger.storage.projection import (_DISCLOSURE_INSERT_COLUMNS, _recorded_disclosure_row,
                                        disclosure_columns, project)
 
-from .attacks import leaf_of, raw_sql
-
-
-
-def leaf_hash(leaf: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + leaf).digest()
-
-
-def report_of(path):
-    with LedgerService.open(path) as service:
-        return service.verify()
+from .attacks import leaf_hash, leaf_of, raw_sql, report_of
 
 
 def assert_detected(path, capsys, first_bad_seq: int) -> list[dict]:
@@ -71,8 +61,7 @@ def test_a_voided_disclosure_row_put_back_to_version_1_is_found(sample_ledger, c
 
 def test_a_corrected_disclosure_row_put_back_to_version_1_is_found(sample_ledger, capsys):
     path = sample_ledger.path
-    with closing(sqlite3.connect(str(path))) as conn:
-        recorded = json.loads(leaf_of(path, sample_ledger.corrected))["body"]["data_items"]
+    recorded = json.loads(leaf_of(path, sample_ledger.corrected))["body"]["data_items"]
     raw_sql(path, ("UPDATE disclosure SET data_items = ?, version = 1, last_change_seq = NULL WHERE seq = ?",
                    (canonical_json(recorded).decode(), sample_ledger.corrected)))
     assert_detected(path, capsys, sample_ledger.correction_seq)

@@ -8,8 +8,7 @@ import pytest
 from ledger import verify
 from ledger.storage import checks
 
-from .attacks import raw_sql
-from .test_verify_fast import report_of
+from .attacks import raw_sql, report_of
 
 
 @pytest.fixture
