@@ -1167,10 +1167,12 @@ class LedgerService:
             late = queries.released_after_contract_end(session, since, until)
             found = [ExceptionalRelease(_summary(row, name), "contract_ended", None, ends_on)
                      for row, name, ends_on in late]
-            for row, name in overridden:
-                gating = self.entry(row.seq).body.get("gating") or {}
-                failed = (gating.get("override") or {}).get("failed") or "override"
-                found.append(ExceptionalRelease(_summary(row, name), "override", failed, None))
+            overridden_summaries = [(row.seq, _summary(row, name)) for row, name in overridden]
+        leaves = {e.seq: parse_leaf(e.leaf) for e in self.store.entries([seq for seq, _ in overridden_summaries])}
+        for seq, summary in overridden_summaries:
+            gating = leaves[seq]["body"].get("gating") or {}
+            failed = (gating.get("override") or {}).get("failed") or "override"
+            found.append(ExceptionalRelease(summary, "override", failed, None))
         return sorted(found, key=lambda e: e.summary.seq)
 
     def retention_ending_between(self, start: date, end: date, *, limit: int | None = 200) -> ReleaseListing:
@@ -1196,7 +1198,7 @@ class LedgerService:
 
     def changes_recorded(self, begins: str, ends: str) -> list[LedgerChange]:
         """The corrections, voids and erasures recorded in [begins, ends) (recorded_at strings,
-        UTC). Such entries are few, so each one's time is read from its leaf."""
+        UTC). Such entries are few, so their times are read from their leaves."""
         with self.store.session() as session:
             corrections = queries.all_disclosure_changes(session)
             erasures = queries.all_erasures(session)
@@ -1204,9 +1206,10 @@ class LedgerService:
             (c.seq, f"disclosure.{c.action}", c.disclosure_seq,
              tuple(c.fields.split(",")) if c.action == "corrected" else (), None, 0) for c in corrections]
         found += [(e.seq, "subject.erased", None, (), e.reason, e.commitment_count) for e in erasures]
+        leaves = {e.seq: parse_leaf(e.leaf) for e in self.store.entries([item[0] for item in found])}
         changes = []
         for seq, kind, disclosure, fields, reason, erased in sorted(found):
-            leaf = parse_leaf(self.store.entry(seq).leaf)
+            leaf = leaves[seq]
             if not begins <= leaf["recorded_at"] < ends:
                 continue
             changes.append(LedgerChange(seq, kind, leaf["recorded_at"], leaf["recorded_by"], disclosure, fields,

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Iterable, Iterator
 
+IN_LIST_CHUNK = 500  # values in one `IN (?, ...)` list: SQLite bounds the parameters of a statement
+
 ENTRY_BATCH = 4096  # a power of two: the Merkle tree is built a perfect subtree at a time
 _SNAPSHOT_TRIES = 20
 
@@ -86,8 +88,8 @@ def entries(conn: sqlite3.Connection, seqs: Iterable[int], bound: int) -> list[t
     """The leaves of the given entries that exist, in seq order."""
     wanted = sorted({s for s in seqs if isinstance(s, int) and not isinstance(s, bool)})
     found: list[tuple[int, bytes]] = []
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i:i + 500]
+    for i in range(0, len(wanted), IN_LIST_CHUNK):
+        chunk = wanted[i:i + IN_LIST_CHUNK]
         found.extend(conn.execute(
             f"SELECT seq, CAST(leaf AS BLOB) FROM entry WHERE seq IN ({','.join('?' * len(chunk))}) "
             "AND seq <= ? ORDER BY seq", (*chunk, bound)).fetchall())

@@ -21,6 +21,7 @@ from sqlmodel import Session, create_engine
 
 from ..chain.encoding import FORMAT_VERSION, ZERO_HASH_HEX, canonical_json
 from ..errors import LedgerFileError
+from . import checks
 from .projection import insert_recorded, project_many
 from .tree import ensure_table, write_nodes
 
@@ -310,13 +311,16 @@ class Store:
         return None if row is None else StoredEntry(row[0], bytes(row[1]), bytes(row[2]))
 
     def entries(self, seqs: list[int]) -> list[StoredEntry]:
-        if not seqs:
-            return []
-        marks = ",".join("?" * len(seqs))
-        rows = self.conn.execute(
-            f"SELECT seq, leaf, leaf_hash FROM entry WHERE seq IN ({marks}) ORDER BY seq", seqs
-        ).fetchall()
-        return [StoredEntry(r[0], bytes(r[1]), bytes(r[2])) for r in rows]
+        """The entries of `seqs` that exist, in seq order (read in chunks, as checks.entries does)."""
+        wanted = sorted(set(seqs))
+        found: list[StoredEntry] = []
+        for i in range(0, len(wanted), checks.IN_LIST_CHUNK):
+            chunk = wanted[i:i + checks.IN_LIST_CHUNK]
+            rows = self.conn.execute(
+                f"SELECT seq, leaf, leaf_hash FROM entry WHERE seq IN ({','.join('?' * len(chunk))}) ORDER BY seq",
+                chunk).fetchall()
+            found += [StoredEntry(r[0], bytes(r[1]), bytes(r[2])) for r in rows]
+        return found
 
     def iter_entries(self, start: int = 1, batch: int = 5000) -> Iterator[tuple[int, bytes, bytes]]:
         """Every entry from `start` in seq order, read in batches (constant memory)."""

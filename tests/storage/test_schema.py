@@ -49,3 +49,16 @@ def test_schema_version_and_application_id(schema):
 def test_entry_table_is_guarded_by_triggers(schema):
     names = {row[0] for row in schema.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert {"entry_append_only_update", "entry_append_only_delete", "entry_next_seq_only"} <= names
+
+
+def test_entries_are_read_in_chunks_in_seq_order_once_each(sample_ledger, monkeypatch):
+    from ledger.storage import checks
+
+    monkeypatch.setattr(checks, "IN_LIST_CHUNK", 7)
+    store = Store.open(sample_ledger.path, create=False)
+    try:
+        asked = [*range(sample_ledger.size + 5, 0, -1), 3, 3]  # backwards, with repeats and missing seqs
+        assert [e.seq for e in store.entries(asked)] == list(range(1, sample_ledger.size + 1))
+        assert store.entries([]) == []
+    finally:
+        store.close()
