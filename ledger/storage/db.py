@@ -440,11 +440,9 @@ class WriteTransaction:
         if not items:
             return []
         self.bulk = True
-        if items[0][0] != self.size + 1:
-            raise ValueError(f"prepared entries start at {items[0][0]}, the ledger at {self.size + 1}")
         first, second = _envelope("disclosure.recorded", recorded_at, recorded_by)
         head, v1_end = b'{"body":', b',"v":%d}' % FORMAT_VERSION
-        join, sha256, hexlify = b"".join, hashlib.sha256, binascii.hexlify
+        join, hexlify = b"".join, binascii.hexlify
         prev = self.last_hash_hex.encode("ascii")
         entry_rows, vault_rows, disclosures, subjects = [], [], [], []
         seq = self.size
@@ -453,7 +451,7 @@ class WriteTransaction:
             if item_seq != seq:
                 raise ValueError(f"prepared entry {item_seq} is out of order (expected {seq})")
             leaf = join((head, body, first, prev, second, b"%d" % seq, v1_end))
-            digest = sha256(b"\x00" + leaf).digest()
+            digest = leaf_hash_of(leaf)
             entry_rows.append((seq, leaf, digest))
             prev = hexlify(digest)
             vault_rows += vault

@@ -832,6 +832,20 @@ def test_an_import_through_worker_processes_reports_bad_rows_of_every_chunk(fres
     assert [(n, e.field) for n, e in rejected.problems] == [(2, "purpose"), (70, "purpose"), (160, "purpose")]
 
 
+def test_prepared_rows_out_of_order_are_refused_by_the_writer(fresh_ledger, parties, monkeypatch):
+    import ledger.service
+    real = ledger.service.prepare_chunks
+
+    def skipping(*args, **kwargs):  # the second row claims the seq after its own
+        for prepared, problems in real(*args, **kwargs):
+            yield [prepared[0], (prepared[1][0] + 1, *prepared[1][1:]), *prepared[2:]], problems
+
+    monkeypatch.setattr(ledger.service, "prepare_chunks", skipping)
+    error = unchanged_after(fresh_ledger, ValueError, fresh_ledger.import_disclosures, import_rows(parties))
+    assert "out of order" in str(error)
+    assert fresh_ledger.verify().ok
+
+
 # ---- no personal data in the leaves ----------------------------------------------------------------------------------
 
 
