@@ -466,7 +466,7 @@ class LedgerService:
             if "date" in changes:
                 changes = {("first_day" if k == "date" else k): x for k, x in changes.items()}
             merged.update(changes)
-            for key in list(merged):
+            for key in changes:  # only a change can name one field of a group
                 group, dot, name = key.partition(".") if isinstance(key, str) else ("", "", "")
                 if dot and group in ("evidence", "route_evidence") and group not in changes:
                     # `evidence.X` changes one field of the recorded evidence; the others stay.
