@@ -23,6 +23,8 @@ from .errors import LedgerError
 KEYS_ENV = "DISCLOSURE_LEDGER_KEYS"
 PASSPHRASE_ENV = "DISCLOSURE_LEDGER_KEY_PASSPHRASE"
 MIN_PASSPHRASE_LENGTH = 8
+# Asked for a key's passphrase only when its file is encrypted; None or b"" when there is none.
+PassphraseSource = Callable[[], bytes | None]
 
 
 class KeyUnavailable(LedgerError):
@@ -89,19 +91,19 @@ class KeyFolder:
     def exists(self, ledger_id: str, key_id: str) -> bool:
         return self.path_for(ledger_id, key_id).is_file()
 
-    def load(self, ledger_id: str, key: VerifierKey, passphrase: Callable[[], bytes | None]) -> Ed25519PrivateKey:
+    def load(self, ledger_id: str, key: VerifierKey, passphrase: PassphraseSource) -> Ed25519PrivateKey:
         """The private key whose public half is `key`, asking `passphrase()` only if the file is
         encrypted; raises KeyUnavailable saying what to do."""
         path = self.path_for(ledger_id, key.key_id.hex())
         pem = self._read(path)
         encrypted = b"ENCRYPTED" in pem
-        passphrase = passphrase() if encrypted else None
-        if encrypted and not passphrase:
+        secret = passphrase() if encrypted else None
+        if encrypted and not secret:
             raise PassphraseNeeded(
                 f"{path}: the signing key is protected by a passphrase; type it when asked, "
                 f"or set {PASSPHRASE_ENV}")
         try:
-            private = serialization.load_pem_private_key(pem, password=passphrase if encrypted else None)
+            private = serialization.load_pem_private_key(pem, password=secret)
         except (ValueError, TypeError):
             what = "the passphrase is wrong or the key file is damaged" if encrypted else "the key file is damaged"
             raise KeyUnavailable(f"{path}: {what}") from None

@@ -63,7 +63,7 @@ from .rules.disclosure import (
 from . import checkpoints as checking
 from .chain import merkle
 from .chain.note import Checkpoint, NoteError, parse_verifier_key, sign_note
-from .keys import KeyFolder, KeyUnavailable, default_key_folder, passphrase_from_environment
+from .keys import KeyFolder, KeyUnavailable, PassphraseSource, default_key_folder, passphrase_from_environment
 from .storage import guards, queries, tree
 from .storage.db import Store, WriteTransaction
 from .rules.register import CONTRACTOR_KINDS, AssessmentFacts, check_register, status
@@ -83,7 +83,6 @@ MAX_WHOLE = 2**63 - 1        # the largest integer SQLite stores
 MAX_WITHIN_DAYS = 100 * 366  # a horizon for what is due: beyond it dates run past year 9999
 
 Clock = Callable[[], datetime]
-PassphraseSource = Callable[[], bytes | None]
 
 
 def system_clock() -> datetime:
