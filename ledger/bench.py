@@ -257,12 +257,17 @@ def _proofs(service: LedgerService, figures: Figures) -> None:
         path = [bytes.fromhex(h) for h in proof["path"]]
         first_root = bytes.fromhex(proof["first_root"])
         checked["consistency"].append(_timed(lambda: merkle.verify_consistency(first, size, first_root, root, path))[0])
-    for kind in made:
-        p50, p99 = _ms(made[kind])
-        v50, v99 = _ms(checked[kind])
-        figures.put(**{f"{kind}_proof_p50_ms": p50, f"{kind}_proof_p99_ms": p99,
-                       f"{kind}_verify_p50_ms": v50, f"{kind}_verify_p99_ms": v99})
+    _put_proof_times(figures, "", made, checked)
     _say("proofs: made and checked")
+
+
+def _put_proof_times(figures: Figures, prefix: str, made: dict[str, list[float]],
+                     checked: dict[str, list[float]]) -> None:
+    """p50 and p99 of each kind of proof, made and checked, as `<prefix><kind>_proof_p50_ms` ..."""
+    for kind in made:
+        for what, times in (("proof", made[kind]), ("verify", checked[kind])):
+            p50, p99 = _ms(times)
+            figures.put(**{f"{prefix}{kind}_{what}_p50_ms": p50, f"{prefix}{kind}_{what}_p99_ms": p99})
 
 
 def _queries(service: LedgerService, subjects: list[str], figures: Figures) -> None:
@@ -379,11 +384,7 @@ def _pymerkle(ledger: Path, size: int, folder: Path, figures: Figures) -> None:
             made["consistency"].append(took)
             prior_root = tree.get_root(prior)
             checked["consistency"].append(_timed(lambda: pymerkle.verify_consistency(prior_root, root, proof))[0])
-        for kind in made:
-            p50, p99 = _ms(made[kind])
-            v50, v99 = _ms(checked[kind])
-            figures.put(**{f"pymerkle_{kind}_proof_p50_ms": p50, f"pymerkle_{kind}_proof_p99_ms": p99,
-                           f"pymerkle_{kind}_verify_p50_ms": v50, f"pymerkle_{kind}_verify_p99_ms": v99})
+        _put_proof_times(figures, "pymerkle_", made, checked)
     finally:
         tree.close()
     _say("baseline: pymerkle")
