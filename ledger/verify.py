@@ -67,6 +67,7 @@ _BODY_OPEN = b'{"body":{'
 _KIND_KEY = b',"kind":"'
 _V1_END = b',"v":1}'
 _COMMITMENT_OPEN = b'{"commitment":"'
+_COMMITMENT_CLOSE = b'"}'
 _KINDS_BY_BYTES = {kind.encode("ascii"): kind for kind in ENTRY_KINDS}
 _KIND_PREV = {kind: b',"kind":"' + kind.encode("ascii") + b'","prev":"' for kind in ENTRY_KINDS}
 _ENVELOPE = re.compile(
@@ -226,11 +227,12 @@ class _ChainPass:
         recorded = 0
         prev_hex = ZERO_HASH_HEX.encode("ascii")
         kind_prev, middle, current = self._kind_prev, self._middle, self._kind
-        join, v1_end, body_open, needle = b"".join, _V1_END, _BODY_OPEN, _COMMITMENT_OPEN
+        join, v1_end, body_open = b"".join, _V1_END, _BODY_OPEN
+        needle, needle_length, close = _COMMITMENT_OPEN, len(_COMMITMENT_OPEN), _COMMITMENT_CLOSE
         next_progress = PROGRESS_EVERY
         for rows in checks.entry_batches(self.conn, after, self.bound):
             upto = rows[-1][0]
-            needles = self._vault_rows(max(after, 0), upto)
+            commitments = self._vault_rows(max(after, 0), upto)
             hashes = []
             append = hashes.append
             for seq, leaf, stored in rows:
@@ -263,23 +265,22 @@ class _ChainPass:
                     decoded = self._other(seq, leaf, kind, decoded)
                 # The entry's vault rows are exactly the commitment objects its leaf holds.
                 count = leaf.count(needle)
-                held = needles.pop(seq, None)
+                held = commitments.pop(seq, None)
                 if count == 1:
-                    if held is None or held not in leaf:  # several rows joined are never found
+                    at = leaf.find(needle) + needle_length
+                    if type(held) is not bytes or not leaf.startswith(hexlify(held) + close, at):
                         self._vault_entry(seq, leaf, decoded)
                 elif count == 0:
                     if held is not None:
                         self._vault_entry(seq, leaf, decoded)
-                elif held is None:
+                elif type(held) is not list or len(held) != count or (
+                        sorted([part[:66] for part in leaf.split(needle)[1:]])
+                        != sorted([hexlify(h) + close for h in held])):
                     self._vault_entry(seq, leaf, decoded)
-                else:
-                    parts = held.split(b"\n")
-                    if len(parts) != count or not all([p in leaf for p in parts]):
-                        self._vault_entry(seq, leaf, decoded)
                 prev_hex = hexlify(stored)
                 expect = seq + 1
             self.builder.extend(hashes)
-            for seq in needles:  # vault rows of entries that are missing
+            for seq in commitments:  # vault rows of entries that are missing
                 self.unheld.add(seq, f"the vault holds a value for entry {seq} that the entry does not commit to")
             after = upto
             if self.progress is not None and upto >= next_progress:
@@ -289,33 +290,34 @@ class _ChainPass:
         if self.progress is not None:
             self.progress(self.builder.size, self.bound)
 
-    def _vault_rows(self, after: int, upto: int) -> dict[int, bytes]:
+    def _vault_rows(self, after: int, upto: int) -> dict[int, bytes | list[bytes]]:
         """Check the vault rows of entries (after, upto]: SHA-256(salt || value) is the commitment.
-        Return entry seq -> the commitment objects its leaf must hold, joined by newlines (which
-        never occur in a leaf)."""
+        Return entry seq -> the commitment of its one vault row, or a list of them when several."""
         rows = checks.vault_rows_of(self.conn, after, upto)
         sha256 = hashlib.sha256
         try:
-            edited = [r for r in rows if sha256(r[3]).digest() != r[2]]
+            edited = [r for r in rows if sha256(r[2]).digest() != r[1]]
         except TypeError:  # a salt or value of the wrong type
             edited = []
             for r in rows:
                 try:
-                    if sha256(r[3]).digest() == r[2]:
+                    if sha256(r[2]).digest() == r[1]:
                         continue
                 except TypeError:
                     pass
                 edited.append(r)
-        for seq, _, _, _ in edited:
+        for seq, _, _ in edited:
             self.edited_values.add(seq, f"a personal value kept for entry {seq} was edited in the vault: "
                                         "it no longer matches the entry")
-        needles: dict = {}
-        for seq, needle, _, _ in rows:
-            if seq in needles:
-                needles[seq] += b"\n" + (needle or b"")
+        commitments: dict = {}
+        for seq, commitment, _ in rows:
+            if seq not in commitments:
+                commitments[seq] = commitment
+            elif type(several := commitments[seq]) is list:
+                several.append(commitment)
             else:
-                needles[seq] = needle or b""
-        return needles
+                commitments[seq] = [several, commitment]
+        return commitments
 
     def _gap(self, expect: int, seq: int) -> None:
         missing = f"entries {expect} to {seq - 1} are" if seq - 1 > expect else f"entry {expect} is"

@@ -105,18 +105,17 @@ def entries_without_disclosure(conn: sqlite3.Connection, bound: int) -> list[int
 
 # ---- the vault -------------------------------------------------------------------------------
 
-# Each vault row with the exact bytes its entry's leaf must hold, {"commitment":"<hex>"}, and
-# the bytes its commitment hashes, salt || UTF-8 value. The vault is keyed by entry_seq; its
-# commitments are 32-byte BLOBs (a value of another type is never a SHA-256 digest).
+# Each vault row with its commitment and the bytes that commitment hashes, salt || UTF-8 value,
+# as BLOBs whatever they are stored as (a value of another type is never a SHA-256 digest).
 _VAULT_ROWS_OF = (
-    "SELECT entry_seq, CAST('{\"commitment\":\"' || lower(hex(commitment)) || '\"}' AS BLOB), commitment, "
-    "CAST(salt || CAST(value AS BLOB) AS BLOB) FROM vault WHERE entry_seq > ? AND entry_seq <= ?"
+    "SELECT entry_seq, CAST(coalesce(commitment, '') AS BLOB), CAST(salt || CAST(value AS BLOB) AS BLOB) "
+    "FROM vault WHERE entry_seq > ? AND entry_seq <= ?"
 )
 
 
 def vault_rows_of(conn: sqlite3.Connection, after: int, upto: int) -> list[tuple]:
-    """(entry_seq, commitment object as leaf bytes, commitment as stored, salt || value) of the
-    vault rows of the entries after `after` up to `upto`."""
+    """(entry_seq, commitment, salt || value) of the vault rows of the entries after `after` up
+    to `upto`, in (entry_seq, commitment) order."""
     return conn.execute(_VAULT_ROWS_OF, (after, upto)).fetchall()
 
 
