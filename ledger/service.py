@@ -81,6 +81,7 @@ PARTY_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 ERASED = "(erased)"
 MAX_WHOLE = 2**63 - 1        # the largest integer SQLite stores
 MAX_WITHIN_DAYS = 100 * 366  # a horizon for what is due: beyond it dates run past year 9999
+DASHBOARD_RETENTION_ROWS = 50  # retention endings the home screen lists, soonest first
 
 Clock = Callable[[], datetime]
 
@@ -961,7 +962,8 @@ class LedgerService:
         size = self.store.size()
         with self.store.session() as session:
             by_basis = queries.disclosure_counts_since(session, year_start)
-            ending = queries.retention_ending(session, today, today + timedelta(days=retention_within_days))
+            ending = queries.retention_between(session, today, today + timedelta(days=retention_within_days),
+                                               limit=DASHBOARD_RETENTION_ROWS)
         counts: dict[str, int] = {}
         statutory = voluntary = 0
         for basis, is_statutory, count in by_basis:

@@ -287,16 +287,6 @@ def disclosure_counts_since(session: Session, since: date) -> list[tuple[str, bo
     ).all())
 
 
-def retention_ending(session: Session, start: date, end: date, limit: int = 50) -> Sequence[tuple[DisclosureRow, str]]:
-    return session.exec(
-        select(DisclosureRow, PartyRow.name)
-        .join(PartyRow, PartyRow.party_id == DisclosureRow.recipient_id)
-        .where(DisclosureRow.retention_until >= start.isoformat(),
-               DisclosureRow.retention_until <= end.isoformat())
-        .order_by(DisclosureRow.retention_until).limit(limit)
-    ).all()
-
-
 # ---- the annual review's aggregates: grouped in SQL, one pass over the period each -----------
 
 def _overlapping(query, since: date, until: date, *, scan: bool = False):

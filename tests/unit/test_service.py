@@ -440,6 +440,17 @@ def test_void(fresh_ledger, parties):
     assert fresh_ledger.verify().ok
 
 
+def test_the_dashboard_lists_only_active_records_whose_retention_ends_soon(fresh_ledger, parties, clock):
+    kept = fresh_ledger.record_disclosure(consent(parties.third_party))
+    voided = fresh_ledger.record_disclosure(consent(parties.affiliate))
+    fresh_ledger.void_disclosure(voided, "Recorded for the wrong company")
+    assert fresh_ledger.dashboard().retention_ending == ()  # 2029-06-15 is three years away
+    clock.set("2029-04-01T03:00:00Z")
+    ending = fresh_ledger.dashboard(retention_within_days=90).retention_ending
+    assert [(s.seq, s.retention_until) for s in ending] == [(kept, "2029-06-15")]
+    assert fresh_ledger.dashboard(retention_within_days=30).retention_ending == ()
+
+
 def test_voiding_twice_or_without_reason_is_refused(fresh_ledger, parties):
     seq = fresh_ledger.record_disclosure(consent(parties.third_party))
     error = unchanged_after(fresh_ledger, ValidationError, fresh_ledger.void_disclosure, seq, "")
