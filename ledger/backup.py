@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import validate as v
+from .files import durable_replace
 from .errors import IntegrityError, LedgerError, LedgerFileError
 from .service import LedgerService
 from .storage.db import copy_database
@@ -49,17 +50,6 @@ def _new_private_file(path: Path) -> None:
         raise LedgerFileError(f"{path}: cannot be written ({exc.strerror})") from None
 
 
-def _durable_rename(temporary: Path, final: Path) -> None:
-    with open(temporary, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temporary, final)
-    folder = os.open(final.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
-
-
 def _discard(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -85,7 +75,7 @@ def backup(service: LedgerService, out: Path | str) -> BackupResult:
     except BaseException:
         _discard(temporary)
         raise
-    _durable_rename(temporary, out)
+    durable_replace(temporary, out)
     if not report.ok:
         raise IntegrityError(f"{out}: the backup was written but does not verify: "
                              f"{report.problems[0].what} (the first bad entry is {report.first_bad_seq})")
@@ -177,5 +167,5 @@ def restore(target: Path | str, source: Path | str, *, operator: str | None = No
             if Path(f"{target}{suffix}").exists():
                 os.replace(f"{target}{suffix}", f"{kept_at}{suffix}")
         os.replace(target, kept_at)
-    _durable_rename(temporary, target)
+    durable_replace(temporary, target)
     return RestoreResult(target, size, root, kept_at, "; ".join(refusals) or None)

@@ -21,6 +21,7 @@ from . import validate as v
 from .domain import DisclosureFilter, DisclosureSummary
 from .errors import LedgerError, ValidationError, ValidationErrors
 from .backup import backup as backup_ledger, restore as restore_ledger
+from .files import durable_replace
 from .keys import KEYS_ENV, PASSPHRASE_ENV, passphrase_from_environment
 from .paths import DB_ENV, default_ledger_path
 from .rules import assessment as assessing
@@ -669,11 +670,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
     _check_out(path)
     temporary = path.with_name(f".{path.name}.part")
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        temporary.write_bytes(data)
+        durable_replace(temporary, path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise UsageError(f"--out {path}: cannot be written ({exc.strerror})") from None

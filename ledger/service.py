@@ -48,6 +48,7 @@ from .domain import (
     PartyVersion,
 )
 from .errors import IntegrityError, LedgerError, LedgerFileError, NotFoundError, ValidationError, ValidationErrors
+from .files import durable_replace
 from .refdata import ReferenceData, load_reference_data
 from .importer import paused_gc, prepare_chunks
 from .rules import assessment as assessing
@@ -815,9 +816,7 @@ class LedgerService:
             try:
                 with os.fdopen(fd, "wb") as out, open(source, "rb") as data:
                     shutil.copyfileobj(data, out)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(partial, target)
+                durable_replace(partial, target)
             finally:
                 partial.unlink(missing_ok=True)
 

@@ -15,6 +15,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from ..files import durable_replace
 from .charts import bar_chart_svg
 from .document import BarChart, Document
 from .labels import labels_for
@@ -119,7 +120,7 @@ def written_whole(path: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
         os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         yield partial
-        partial.replace(path)
+        durable_replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
 

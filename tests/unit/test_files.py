@@ -1,0 +1,39 @@
+"""Side files put in place whole and durably: reports, backups, notes and evidence copies."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from ledger import files
+from ledger.reports import render
+
+
+def _recording_fsync(monkeypatch) -> list[str]:
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real(fd)
+    monkeypatch.setattr(files.os, "fsync", fsync)
+    return synced
+
+
+def test_a_side_file_reaches_the_disk_before_it_replaces_the_old_one(tmp_path, monkeypatch):
+    synced = _recording_fsync(monkeypatch)
+    final, partial = tmp_path / "report.csv", tmp_path / "report.csv.part"
+    final.write_text("old")
+    partial.write_text("new")
+    files.durable_replace(partial, final)
+    assert final.read_text() == "new" and not partial.exists()
+    assert synced == ["file", "folder"]
+
+
+def test_a_report_is_written_durably_and_owner_only(tmp_path, monkeypatch):
+    synced = _recording_fsync(monkeypatch)
+    path = render.write(tmp_path / "out" / "annual.html", ["<p>", "1", "</p>"])
+    assert path.read_text() == "<p>1</p>"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert synced == ["file", "folder"]
+    assert list(path.parent.iterdir()) == [path]
