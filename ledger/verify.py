@@ -156,7 +156,16 @@ def _canonical_string(raw: bytes) -> bool:
         value = json.loads(raw)
     except ValueError:
         return False
-    return isinstance(value, str) and canonical_json(value) == raw
+    return isinstance(value, str) and _is_canonical(value, raw)
+
+
+def _is_canonical(value: object, raw: bytes) -> bool:
+    """`raw` is the canonical JSON of the value decoded from it (which a forged leaf may make
+    unwritable: a lone surrogate, a number beyond 64 bits)."""
+    try:
+        return canonical_json(value) == raw
+    except ValueError:
+        return False
 
 
 # ---- verify ----------------------------------------------------------------------------------
@@ -366,7 +375,7 @@ class _ChainPass:
             report.add(seq, f"entry {seq} is not a record this ledger format knows (version {version}, kind {kind})")
             self.unreadable.add(seq)
             return None, None
-        if canonical_json(decoded) != leaf:
+        if not _is_canonical(decoded, leaf):
             report.add(seq, f"entry {seq} is not in canonical form (RFC 8785): it was rewritten outside the ledger")
             self.unreadable.add(seq)
             return None, None
@@ -397,7 +406,7 @@ class _ChainPass:
                 self.report.add(seq, f"entry {seq} is damaged: its bytes are not a readable record")
                 self.unreadable.add(seq)
                 return None
-            if canonical_json(decoded) != leaf:
+            if not _is_canonical(decoded, leaf):
                 self.report.add(seq, f"entry {seq} is not in canonical form (RFC 8785): it was rewritten outside the ledger")
                 self.unreadable.add(seq)
                 return None
@@ -671,7 +680,7 @@ def _explain_disclosure(conn: sqlite3.Connection, bound: int, seq: int | None, c
         return
     if decoded.get("kind") != RECORDED:
         return
-    if canonical_json(decoded) != leaf:
+    if not _is_canonical(decoded, leaf):
         report.add(seq, f"entry {seq} is not in canonical form (RFC 8785): it was rewritten outside the ledger")
     with _Scratch() as scratch:
         _project_into(scratch.conn, [(seq, decoded)], report)
@@ -713,7 +722,7 @@ def _recorded_of(conn: sqlite3.Connection, bound: int, seqs: set[int], chain: _C
             continue
         if not isinstance(decoded, dict) or decoded.get("kind") != RECORDED:
             continue
-        if canonical_json(decoded) != leaf:
+        if not _is_canonical(decoded, leaf):
             report.add(seq, f"entry {seq} is not in canonical form (RFC 8785): it was rewritten outside the ledger")
             continue
         found.append((seq, decoded))

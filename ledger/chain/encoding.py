@@ -1,10 +1,10 @@
 """Canonical leaf bytes (RFC 8785) and salted commitments for the vault.
 
 Leaves hold only strings, integers, booleans, null, arrays and objects with
-ASCII keys. For exactly that subset, RFC 8785 canonical JSON is what Python's
-``json`` module writes with sorted keys, no whitespace and no ASCII escaping;
-the C encoder does it several times faster than the reference package, and a
-property test holds the two equal byte for byte.
+ASCII keys. For exactly that subset, RFC 8785 canonical JSON is what orjson
+writes with sorted keys (no whitespace, UTF-8, the same escapes); it does it
+several times faster than the reference package or Python's own encoder, and a
+property test holds it equal to the reference byte for byte.
 """
 
 from __future__ import annotations
@@ -14,20 +14,24 @@ import json
 import os
 from typing import Any
 
+import orjson
+
 FORMAT_VERSION = 1
 ZERO_HASH_HEX = "0" * 64
 SALT_BYTES = 16
 # RFC 8785 (I-JSON) numbers must round-trip through an IEEE double.
 MAX_SAFE_INTEGER = 2**53 - 1
-
-_encoder = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
+# Dates and dataclasses are refused rather than written in orjson's own way.
+_STRICT = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def canonical_json(value: Any) -> bytes:
-    """The RFC 8785 bytes of a leaf value built by the ledger."""
-    return _encoder.encode(value).encode("utf-8")
+    """The RFC 8785 bytes of a leaf value. A value JSON cannot hold as UTF-8 text (a lone
+    surrogate, a key that is not text) raises ValueError."""
+    try:
+        return orjson.dumps(value, option=_STRICT)
+    except orjson.JSONEncodeError as exc:
+        raise ValueError(f"not a JSON value this ledger writes: {exc}") from None
 
 
 def parse_leaf(leaf: bytes) -> dict:

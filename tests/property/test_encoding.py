@@ -1,6 +1,6 @@
 """Property tests of the canonical leaf encoding (RFC 8785) and of the vault commitments.
 
-The ledger writes leaves with Python's json encoder and claims the bytes are RFC 8785
+The ledger writes leaves with orjson (sorted keys) and claims the bytes are RFC 8785
 canonical JSON for the values a leaf can hold. Here the `rfc8785` reference package is
 the oracle, and the bytes are followed all the way into SQLite and back.
 """

@@ -267,6 +267,20 @@ def test_a_rehashed_leaf_with_an_unhashable_kind_is_found(sample_ledger, capsys)
     assert_detected(path, capsys, seq)
 
 
+@pytest.mark.parametrize("seq", [1, 14])
+@pytest.mark.parametrize("value", [b'"\\ud800"', b"NaN", b"123456789012345678901234567890", b"1e999"])
+def test_a_rehashed_leaf_holding_a_value_no_ledger_writes_is_found(sample_ledger, capsys, seq, value):
+    """A lone surrogate, NaN, a number beyond 64 bits or an infinite one: read back by a JSON
+    decoder, none can be written as canonical JSON again; verify says so and does not stop. (The
+    disclosure's row is made to differ too, so that verify decodes its leaf to explain.)"""
+    path = sample_ledger.path
+    forged = leaf_of(path, seq).replace(b'{"body":{', b'{"body":{"aaa":' + value + b",", 1)
+    forged = forged.replace(b'"bulk":false', b'"bulk":true')
+    raw_sql(path, ("UPDATE entry SET leaf = ?, leaf_hash = ? WHERE seq = ?", (forged, leaf_hash(forged), seq)),
+            drop_triggers=True)
+    assert_detected(path, capsys, seq)
+
+
 # ---- attacks on the query tables -------------------------------------------------------------
 
 def test_a_changed_disclosure_row_is_found_at_its_seq(sample_ledger, capsys):
