@@ -26,8 +26,8 @@ _STRICT = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PA
 
 
 def canonical_json(value: Any) -> bytes:
-    """The RFC 8785 bytes of a leaf value. A value JSON cannot hold as UTF-8 text (a lone
-    surrogate, a key that is not text) raises ValueError."""
+    """The RFC 8785 bytes of a leaf value. A value no leaf can hold (a lone surrogate, a key
+    that is not text, an integer beyond 64 bits, a date object) raises ValueError."""
     try:
         return orjson.dumps(value, option=_STRICT)
     except orjson.JSONEncodeError as exc:
