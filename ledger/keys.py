@@ -19,6 +19,7 @@ from platformdirs import user_config_dir
 
 from .chain.note import VerifierKey, verifier_key
 from .errors import LedgerError
+from .files import sync_folder
 
 KEYS_ENV = "DISCLOSURE_LEDGER_KEYS"
 PASSPHRASE_ENV = "DISCLOSURE_LEDGER_KEY_PASSPHRASE"
@@ -83,6 +84,7 @@ class KeyFolder:
             os.fsync(fd)
         finally:
             os.close(fd)
+        sync_folder(self.folder)  # the file's name too: a key lost in a crash could sign nothing more
         return public
 
     def is_encrypted(self, ledger_id: str, key_id: str) -> bool:

@@ -1,4 +1,5 @@
-"""Side files put in place whole and durably: reports, backups, notes and evidence copies."""
+"""Files written beside the ledger reach the disk whole: reports, backups, notes, evidence copies
+and signing keys."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import stat
 
 from ledger import files
+from ledger.keys import KeyFolder
 from ledger.reports import render
 
 
@@ -37,3 +39,11 @@ def test_a_report_is_written_durably_and_owner_only(tmp_path, monkeypatch):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert synced == ["file", "folder"]
     assert list(path.parent.iterdir()) == [path]
+
+
+def test_a_new_signing_key_file_and_its_name_reach_the_disk(tmp_path, monkeypatch):
+    synced = _recording_fsync(monkeypatch)
+    folder = KeyFolder(tmp_path / "keys")
+    key = folder.create("ledger-id", "example.org/ledger", None)
+    assert folder.exists("ledger-id", key.key_id.hex())
+    assert synced == ["file", "folder"]
