@@ -80,11 +80,15 @@ class KeyFolder:
         except OSError as exc:
             raise KeyUnavailable(f"{path}: the key file cannot be written ({exc.strerror})") from None
         try:
-            os.write(fd, pem)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        sync_folder(self.folder)  # the file's name too: a key lost in a crash could sign nothing more
+            try:
+                os.write(fd, pem)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            sync_folder(self.folder)  # the file's name too: a key lost in a crash could sign nothing more
+        except OSError as exc:
+            path.unlink(missing_ok=True)  # never a key file that may not be whole
+            raise KeyUnavailable(f"{path}: the key file cannot be written ({exc.strerror})") from None
         return public
 
     def is_encrypted(self, ledger_id: str, key_id: str) -> bool:

@@ -19,15 +19,18 @@ import orjson
 FORMAT_VERSION = 1
 ZERO_HASH_HEX = "0" * 64
 SALT_BYTES = 16
-# RFC 8785 (I-JSON) numbers must round-trip through an IEEE double.
+# RFC 8785 (I-JSON) numbers must round-trip through an IEEE double: orjson's strict integers
+# refuse any beyond this.
 MAX_SAFE_INTEGER = 2**53 - 1
 # Dates and dataclasses are refused rather than written in orjson's own way.
-_STRICT = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_STRICT = (orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+           | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
 
 
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 bytes of a leaf value. A value no leaf can hold (a lone surrogate, a key
-    that is not text, an integer beyond 64 bits, a date object) raises ValueError."""
+    that is not text, an integer beyond 2**53 - 1, a date object) raises ValueError. Leaves hold
+    no fractions: a float is written as orjson writes it (NaN and infinities as null)."""
     try:
         return orjson.dumps(value, option=_STRICT)
     except orjson.JSONEncodeError as exc:

@@ -105,22 +105,26 @@ def entries_without_disclosure(conn: sqlite3.Connection, bound: int) -> list[int
 
 # ---- the vault -------------------------------------------------------------------------------
 
-# Each vault row with its commitment and the bytes that commitment hashes, salt || UTF-8 value,
-# as BLOBs whatever they are stored as (a value of another type is never a SHA-256 digest).
+# Each vault row with its commitment and the bytes that commitment hashes, salt || UTF-8 value.
+# A commitment is a 32-byte BLOB: one stored as another type (even TEXT holding the same bytes)
+# reads as empty, which matches no digest and no leaf.
 _VAULT_ROWS_OF = (
-    "SELECT entry_seq, CAST(coalesce(commitment, '') AS BLOB), CAST(salt || CAST(value AS BLOB) AS BLOB) "
-    "FROM vault WHERE entry_seq > ? AND entry_seq <= ?"
+    "SELECT entry_seq, CASE WHEN typeof(commitment) = 'blob' THEN commitment ELSE x'' END, "
+    "CAST(salt || CAST(value AS BLOB) AS BLOB) FROM vault WHERE entry_seq > ? AND entry_seq <= ?"
 )
 
 
 def vault_rows_of(conn: sqlite3.Connection, after: int, upto: int) -> list[tuple]:
     """(entry_seq, commitment, salt || value) of the vault rows of the entries after `after` up
-    to `upto`, in (entry_seq, commitment) order."""
+    to `upto`."""
     return conn.execute(_VAULT_ROWS_OF, (after, upto)).fetchall()
 
 
 def vault_commitments_of(conn: sqlite3.Connection, seq: int) -> list:
-    return [c for (c,) in conn.execute("SELECT lower(hex(commitment)) FROM vault WHERE entry_seq = ?", (seq,))]
+    """The commitments (hex) of entry `seq`'s vault rows; None for one not stored as a BLOB."""
+    return [c for (c,) in conn.execute(
+        "SELECT CASE WHEN typeof(commitment) = 'blob' THEN lower(hex(commitment)) END FROM vault WHERE entry_seq = ?",
+        (seq,))]
 
 
 def vault_outside(conn: sqlite3.Connection, bound: int) -> tuple[int | None, int]:

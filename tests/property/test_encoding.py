@@ -116,6 +116,15 @@ def test_canonical_json_known_bytes():
     )
 
 
+@pytest.mark.parametrize("value", [
+    MAX_SAFE_INTEGER + 1, -MAX_SAFE_INTEGER - 1, 2**64, "lone \ud800", {1: "key not text"},
+    datetime(2026, 1, 1, tzinfo=timezone.utc), [[[{"deep": ["\udfff"]}]]],
+], ids=["2**53", "-2**53", "2**64", "surrogate", "int-key", "datetime", "nested-surrogate"])
+def test_canonical_json_refuses_what_no_leaf_can_hold(value):
+    with pytest.raises(ValueError, match="not a JSON value this ledger writes"):
+        canonical_json(value)
+
+
 # ---- encode -> store -> read back: the same bytes --------------------------------------
 
 @pytest.fixture(scope="module")

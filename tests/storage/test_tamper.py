@@ -22,6 +22,20 @@ from ledger.service import LedgerService
 from .attacks import DELETE_TRIGGER, UPDATE_TRIGGER, cli, leaf_hash, leaf_of, raw_sql, read_entries, report_of
 
 
+@pytest.mark.parametrize("statement", [
+    "UPDATE vault SET commitment = CAST(commitment AS TEXT) WHERE commitment = ?",
+    "INSERT INTO vault SELECT entry_seq, CAST(commitment AS TEXT), field, salt, value FROM vault WHERE commitment = ?",
+], ids=["retyped", "retyped-copy-added"])
+def test_a_vault_commitment_stored_as_text_of_the_same_bytes_is_found(sample_ledger, capsys, statement):
+    """A commitment is a 32-byte BLOB: TEXT holding the same bytes is another value to SQLite (a
+    second row under the same entry), so it must not pass for the digest."""
+    path = sample_ledger.path
+    digest, _ = _vault_row(path, 14, "subject")
+    raw_sql(path, (statement, (digest,)))
+    result = assert_detected(path, capsys, 14)
+    assert any("edited in the vault" in p["problem"] for p in result["problems"])
+
+
 # ---- helpers ------------------------------------------------------------------------------
 
 def assert_detected(path, capsys, first_bad_seq: int) -> dict:
@@ -278,7 +292,8 @@ def test_a_rehashed_leaf_holding_a_value_no_ledger_writes_is_found(sample_ledger
     forged = forged.replace(b'"bulk":false', b'"bulk":true')
     raw_sql(path, ("UPDATE entry SET leaf = ?, leaf_hash = ? WHERE seq = ?", (forged, leaf_hash(forged), seq)),
             drop_triggers=True)
-    assert_detected(path, capsys, seq)
+    result = assert_detected(path, capsys, seq)
+    assert any(p["seq"] == seq and "not in canonical form" in p["problem"] for p in result["problems"])
 
 
 # ---- attacks on the query tables -------------------------------------------------------------
