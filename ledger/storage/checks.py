@@ -24,10 +24,17 @@ _SNAPSHOT_TRIES = 20
 
 
 def open_reader(path: Path) -> sqlite3.Connection:
-    """A read-only connection to the ledger file, usable from another thread."""
+    """A read-only connection to the ledger file, usable from another thread, for verify: text
+    that is not UTF-8 (written outside the ledger) is read, not refused, so that it can be told."""
     uri = Path(path).resolve().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.text_factory = _lenient_text
     return conn
+
+
+def _lenient_text(raw: bytes) -> str:
+    """Bytes that are not UTF-8 become lone surrogates, which equal nothing the ledger writes."""
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def last_seq(conn: sqlite3.Connection) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator, NamedTuple
 
 import sqlite_utils
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -112,21 +113,31 @@ def busy_timeout_seconds() -> float:
 
 def write_failure(path: Path, exc: sqlite3.Error) -> LedgerFileError:
     """A failed write in words a person can act on; the transaction was rolled back whole."""
+    return LedgerFileError(f"{path}: nothing was recorded: {_failure_reason(exc)}")
+
+
+def read_failure(path: Path, exc: sqlite3.Error) -> LedgerFileError:
+    """A failed read of the query tables in words a person can act on."""
+    return LedgerFileError(f"{path}: the ledger could not be read, so nothing was done: {_failure_reason(exc)}")
+
+
+def _failure_reason(exc: sqlite3.Error) -> str:
     text = str(exc).lower()
+    if "could not decode" in text:
+        return ("the file holds text that is not UTF-8, which the ledger never writes: it was changed "
+                "outside the ledger (`disclosure-ledger verify` says where)")
     if "locked" in text or "busy" in text:
-        why = (f"another program kept the ledger busy for more than {busy_timeout_seconds():g} s "
-               f"(set {BUSY_TIMEOUT_ENV} to wait longer); try again")
-    elif "readonly" in text or "read-only" in text:
-        why = "the file or its folder is read-only; check the permissions"
-    elif "full" in text:
-        why = "the disk is full; free some space and try again"
-    elif "malformed" in text or "not a database" in text:
-        why = "the file is damaged; restore it from a backup (`disclosure-ledger restore`)"
-    elif "i/o" in text:
-        why = "the disk reported an input/output error"
-    else:
-        why = f"SQLite said: {exc}"
-    return LedgerFileError(f"{path}: nothing was recorded: {why}")
+        return (f"another program kept the ledger busy for more than {busy_timeout_seconds():g} s "
+                f"(set {BUSY_TIMEOUT_ENV} to wait longer); try again")
+    if "readonly" in text or "read-only" in text:
+        return "the file or its folder is read-only; check the permissions"
+    if "full" in text:
+        return "the disk is full; free some space and try again"
+    if "malformed" in text or "not a database" in text:
+        return "the file is damaged; restore it from a backup (`disclosure-ledger restore`)"
+    if "i/o" in text:
+        return "the disk reported an input/output error"
+    return f"SQLite said: {exc}"
 
 
 def register_migration_functions(conn: sqlite3.Connection) -> None:
@@ -292,8 +303,16 @@ class Store:
         self.conn.close()
 
     # ---- reading ------------------------------------------------------------
-    def session(self) -> Session:
-        return Session(self._engine)
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session on the query tables; a file that cannot be read raises LedgerFileError."""
+        with Session(self._engine) as session:
+            try:
+                yield session
+            except DBAPIError as exc:
+                if isinstance(exc.orig, sqlite3.Error):
+                    raise read_failure(self.path, exc.orig) from None
+                raise
 
     def size(self) -> int:
         return self.conn.execute("SELECT coalesce(max(seq), 0) FROM entry").fetchone()[0]

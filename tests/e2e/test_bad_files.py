@@ -62,6 +62,21 @@ def test_a_truncated_ledger_is_reported_as_damaged(ledger):
     assert fingerprint(ledger) == before
 
 
+def test_text_that_is_not_utf8_in_a_query_table_is_explained_and_verify_says_where(ledger):
+    with closing(sqlite3.connect(str(ledger))) as conn:
+        conn.execute("UPDATE party SET name = CAST(x'ff41' AS TEXT)")
+        conn.commit()
+    before = fingerprint(ledger)
+    for command in (["party", "list"], ["party", "show", "P1"]):
+        result = run("--db", ledger, *command)
+        assert result.returncode == 2, result.stderr
+        assert "holds text that is not UTF-8" in result.stderr and "nothing was done" in result.stderr
+    assert fingerprint(ledger) == before
+    result = run("--db", ledger, "verify")  # which logs its result in the file
+    assert result.returncode == 1, result.stderr
+    assert "the query table 'party' does not match" in result.stdout
+
+
 def test_a_ledger_filled_with_random_bytes_is_refused(ledger):
     ledger.write_bytes(os.urandom(64 * 1024))
     before = fingerprint(ledger)
