@@ -10,7 +10,6 @@ import getpass
 import sqlite3
 import sys
 import textwrap
-import traceback
 from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Callable, Sequence
 from . import __version__
 from . import validate as v
 from .domain import DisclosureFilter, DisclosureSummary
-from .errors import LedgerError, ValidationError, ValidationErrors
+from .errors import LedgerError, ValidationError, ValidationErrors, unexpected_error_text
 from .backup import backup as backup_ledger, restore as restore_ledger
 from .files import durable_replace
 from .keys import KEYS_ENV, PASSPHRASE_ENV, passphrase_from_environment
@@ -1551,12 +1550,8 @@ def _run(argv: Sequence[str] | None, open_app: Callable[[Path], int] | None) -> 
     except OSError as exc:
         _err(f"error: {exc.filename or ''}: {exc.strerror or exc}")
         return EXIT_USAGE
-    except Exception as exc:  # a defect: say so plainly; the transaction was rolled back
-        # Only the kind of error and where: its message may quote personal data or key material.
-        frames = traceback.extract_tb(exc.__traceback__)
-        where = f" in {Path(frames[-1].filename).name} line {frames[-1].lineno}" if frames else ""
-        print(f"error: unexpected internal error ({type(exc).__name__}{where}); nothing was recorded. "
-              "Please report this with the command you ran.", file=sys.stderr)
+    except Exception as exc:  # a defect or a tampered query table: the transaction was rolled back
+        print(f"error: {unexpected_error_text(exc)}", file=sys.stderr)
         return EXIT_INTERNAL
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import traceback
+from pathlib import Path
+
 
 class LedgerError(Exception):
     """Base of every error the ledger reports to a person."""
@@ -44,3 +47,15 @@ class IntegrityError(LedgerError):
     """The ledger's own records do not check out."""
 
     exit_code = 1
+
+
+def unexpected_error_text(exc: BaseException) -> str:
+    """What to tell a person about an error the ledger did not foresee: only its kind and where
+    (its message may quote personal data or key material), and what to do. Such errors come from
+    a defect, or from query tables changed outside the ledger, which verify tells apart."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" in {Path(frames[-1].filename).name} line {frames[-1].lineno}" if frames else ""
+    return (f"unexpected internal error ({type(exc).__name__}{where}); nothing was recorded. "
+            "If `disclosure-ledger verify` finds the ledger not intact, its query tables were changed "
+            "outside the ledger and `disclosure-ledger rebuild` restores them; if it is intact, "
+            "please report this with what you did.")

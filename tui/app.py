@@ -11,7 +11,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, unexpected_error_text
 
 from .services import LedgerHandle
 
@@ -123,7 +123,7 @@ class LedgerApp(App):
 
     def report_error(self, error: Exception) -> None:
         """Errors from the service become notifications, never a traceback."""
-        message = str(error) if isinstance(error, LedgerError) else f"{type(error).__name__}: {error}"
+        message = str(error) if isinstance(error, LedgerError) else unexpected_error_text(error)
         self.notify(message, title="Not done", severity="error", timeout=8)
 
 

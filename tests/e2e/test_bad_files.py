@@ -77,6 +77,25 @@ def test_text_that_is_not_utf8_in_a_query_table_is_explained_and_verify_says_whe
     assert "the query table 'party' does not match" in result.stdout
 
 
+def test_a_query_table_value_the_ledger_never_writes_points_to_verify_and_rebuild(tmp_path):
+    """Reads trust the query tables' types; a value changed outside the ledger that breaks them is
+    an unforeseen error, told by its kind and place, with what tells it from a defect."""
+    path = tmp_path / "demo.db"
+    assert run("--db", path, "demo").returncode == 0
+    with closing(sqlite3.connect(str(path))) as conn:
+        conn.execute("UPDATE assessment SET assessed_on = 'not a date'")
+        conn.commit()
+    result = subprocess.run([sys.executable, "-m", "ledger.cli", "--db", str(path), "vendor", "list"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 70 and "Traceback" not in result.stderr
+    assert "unexpected internal error (ValueError in" in result.stderr and "not a date" not in result.stderr
+    assert "`disclosure-ledger verify`" in result.stderr and "`disclosure-ledger rebuild` restores them" in result.stderr
+    assert run("--db", path, "verify").returncode == 1
+    assert run("--db", path, "rebuild").returncode == 0
+    assert run("--db", path, "vendor", "list").returncode == 0
+    assert run("--db", path, "verify").returncode == 0
+
+
 def test_a_ledger_filled_with_random_bytes_is_refused(ledger):
     ledger.write_bytes(os.urandom(64 * 1024))
     before = fingerprint(ledger)

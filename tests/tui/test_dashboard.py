@@ -207,6 +207,20 @@ async def test_service_errors_become_notifications(tmp_path, sample_ledger):
         assert app.is_running
 
 
+async def test_an_unforeseen_error_is_told_by_its_kind_never_its_message(sample_ledger):
+    app = start_app(sample_ledger)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot)
+        try:
+            raise KeyError("S2022-0088 hanako@example.jp")  # as a tampered query table could make one
+        except KeyError as exc:
+            app.report_error(exc)
+        await pilot.pause()
+        told = [n.message for n in app._notifications if n.severity == "error"]
+        assert len(told) == 1 and "unexpected internal error (KeyError in test_dashboard.py line" in told[0]
+        assert "S2022-0088" not in told[0] and "`disclosure-ledger verify`" in told[0]
+
+
 async def test_every_screen_has_a_header_and_a_footer_in_both_themes(sample_ledger):
     """Each mode's screen opens at 80x24 without an error, with a header and a footer."""
     from tui.app import LedgerApp
