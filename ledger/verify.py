@@ -35,7 +35,7 @@ from .errors import IntegrityError
 from .storage import checks, tree
 from .storage.db import MIGRATIONS, Store, _split_sql, register_migration_functions
 from .storage.projection import ENTRY_KINDS, PROJECTION_TABLE_NAMES, clear_projections, project, project_many
-from .vault import commitments_in
+from .vault import commitments_in, fields_in
 
 MAX_PROBLEMS = 100
 PROGRESS_EVERY = 10_000
@@ -43,6 +43,7 @@ Progress = Callable[[int, int], None]
 
 RECORDED = "disclosure.recorded"
 _CHANGE_KINDS = ("disclosure.corrected", "disclosure.voided")
+_SEALING_KINDS = (RECORDED, *_CHANGE_KINDS)  # the kinds whose bodies commit to vault values
 
 # The seq each projection row stems from, to say where a difference is: the first of these
 # columns that holds a seq.
@@ -192,8 +193,8 @@ def verify_ledger(store: Store, progress: Progress | None = None) -> VerifyRepor
         report.size = chain.builder.size
         report.root = chain.builder.root().hex()
         _check_nodes(content_conn, chain, report)
-        _check_content(content_conn, bound, chain, content, report)
-        _check_vault(content_conn, chain, content, report)
+        labels = _check_content(content_conn, bound, chain, content, report)
+        _check_vault(content_conn, chain, content, labels, report)
     finally:
         checks.end_snapshot(chain_conn, content_conn)
     report.problems.sort(key=_order)
@@ -483,7 +484,7 @@ class _ContentPass:
     the calling thread joins in once its chain pass is done. Every reader holds a read
     transaction on the same snapshot."""
 
-    CHUNK = 50_000
+    CHUNK = 10_000
     PROCESS_MIN_ENTRIES = 100_000  # below this a fork costs more than it saves
 
     def __init__(self, path: Path, conn: sqlite3.Connection, bound: int):
@@ -498,6 +499,7 @@ class _ContentPass:
         self.outside: tuple[int | None, int] = (None, 0)
         self.recorded: tuple[int | None, int] = (None, 0)
         self.orphans: tuple[int | None, int] = (None, 0)
+        self.labels: tuple[int | None, int] = (None, 0)  # disclosures whose vault rows are mislabelled
         self._lock = threading.Lock()
         self._next = multiprocessing.RawValue("q", 0)  # the next chunk's low seq; -1 when all are taken
         self._next_lock = multiprocessing.Lock()
@@ -541,7 +543,7 @@ class _ContentPass:
                 return
             self._whole_table_checks(conn)
             self.share(conn)
-            sender.send((self.changed, self.count, self.outside, self.recorded, self.orphans))
+            sender.send((self.changed, self.count, self.outside, self.recorded, self.orphans, self.labels))
         except BaseException as exc:
             sender.send(RuntimeError(f"verify's content check failed: {exc}"))
 
@@ -559,11 +561,13 @@ class _ContentPass:
     def share(self, conn: sqlite3.Connection) -> None:
         while (chunk := self._take()) is not None:
             low, high = chunk
-            recorded = checks.recorded_disclosure_mismatches(conn, self.bound, low, high) if self.covered else (None, 0)
+            recorded, labels = (checks.recorded_disclosure_mismatches(conn, self.bound, low, high) if self.covered
+                                else ((None, 0), (None, 0)))
             orphans = checks.orphan_subject_rows(conn, low, high)
             with self._lock:
                 self.recorded = _add_counts(self.recorded, recorded)
                 self.orphans = _add_counts(self.orphans, orphans)
+                self.labels = _add_counts(self.labels, labels)
 
     def stop(self) -> None:
         if self._process is not None:
@@ -589,7 +593,8 @@ class _ContentPass:
             self._whole_table_checks(self.conn)
             self.share(self.conn)
         else:
-            self.changed, self.count, self.outside, recorded, orphans = found
+            self.changed, self.count, self.outside, recorded, orphans, labels = found
+            self.labels = _add_counts(self.labels, labels)
             self.recorded = _add_counts(self.recorded, recorded)
             self.orphans = _add_counts(self.orphans, orphans)
 
@@ -613,7 +618,9 @@ def _table_problem(table: str, seq: int | None, more: int = 0, entry_bad: bool =
 
 
 def _check_content(conn: sqlite3.Connection, bound: int, chain: _ChainPass, content: _ContentPass,
-                   report: VerifyReport) -> None:
+                   report: VerifyReport) -> _Tally:
+    """The query tables against the entries; returns the vault rows found mislabelled among the
+    entries decoded here (the SQL check labels the rest)."""
     bad: dict[str, _Tally] = {}
 
     def flag(table: str, seq: object, count: int = 1) -> None:
@@ -636,7 +643,8 @@ def _check_content(conn: sqlite3.Connection, bound: int, chain: _ChainPass, cont
     with _Scratch(large=everything) as scratch:
         recorded = (_all_recorded(conn, bound, chain) if everything
                     else _recorded_of(conn, bound, changed, chain, report))
-        _project_into(scratch.conn, _merged(chain.others, recorded), report)
+        sealed: dict[int, dict[str, str | None]] = {}
+        _project_into(scratch.conn, _sealed_fields(_merged(chain.others, recorded), sealed), report)
         among = None if everything else changed
         for table in PROJECTION_TABLE_NAMES:
             if table == "disclosure":
@@ -660,6 +668,27 @@ def _check_content(conn: sqlite3.Connection, bound: int, chain: _ChainPass, cont
             first = bad[table].first[0]
             entry_bad = first is not None and chain.is_missing_or_unreadable(first)
             report.add(first, _table_problem(table, first, bad[table].count - 1, entry_bad))
+    return _mislabelled(conn, sealed)
+
+
+def _sealed_fields(entries: Iterable[tuple[int, dict]], sealed: dict[int, dict[str, str | None]]
+                   ) -> Iterator[tuple[int, dict]]:
+    """Pass the decoded entries on, noting for those that seal values which field each commitment
+    was sealed as."""
+    for seq, decoded in entries:
+        body = decoded.get("body")
+        if decoded.get("kind") in _SEALING_KINDS and isinstance(body, dict):
+            sealed[seq] = fields_in(body)
+        yield seq, decoded
+
+
+def _mislabelled(conn: sqlite3.Connection, sealed: dict[int, dict[str, str | None]]) -> _Tally:
+    found = _Tally()
+    for seq, digest, field in checks.vault_labels_of(conn, sealed):
+        expected = sealed[seq]
+        if digest in expected and expected[digest] != field:
+            found.add(seq, "")
+    return found
 
 
 def _explain_disclosure(conn: sqlite3.Connection, bound: int, seq: int | None, chain: _ChainPass,
@@ -857,8 +886,18 @@ class _DisclosurePlace:
 
 # ---- the vault -------------------------------------------------------------------------------
 
-def _check_vault(conn: sqlite3.Connection, chain: _ChainPass, content: _ContentPass, report: VerifyReport) -> None:
+def _check_vault(conn: sqlite3.Connection, chain: _ChainPass, content: _ContentPass, labels: _Tally,
+                 report: VerifyReport) -> None:
     chain.unheld.tell(report)
+    low, count = content.labels
+    for _ in range(count):
+        labels.add(low, "")
+    if labels.first is not None:
+        seq = labels.first[0]
+        labels.first = (seq, f"a value kept in the vault for entry {seq} is labelled as a field the entry does not "
+                             "hold it in: the label was changed outside the ledger, and subject lookups, erasures "
+                             "and reports read it")
+        labels.tell(report)
     low, count = content.outside
     if count:
         where = f" for entry {low}" if low is not None else ""

@@ -134,6 +134,18 @@ def vault_commitments_of(conn: sqlite3.Connection, seq: int) -> list:
         (seq,))]
 
 
+def vault_labels_of(conn: sqlite3.Connection, seqs: Iterable[int]) -> list[tuple[int, str | None, object]]:
+    """(entry_seq, commitment as hex or None when not a BLOB, field) of the vault rows of these entries."""
+    wanted = sorted(seqs)
+    found: list[tuple[int, str | None, object]] = []
+    for i in range(0, len(wanted), IN_LIST_CHUNK):
+        chunk = wanted[i:i + IN_LIST_CHUNK]
+        found.extend(conn.execute(
+            "SELECT entry_seq, CASE WHEN typeof(commitment) = 'blob' THEN lower(hex(commitment)) END, field "
+            f"FROM vault WHERE entry_seq IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+    return found
+
+
 def vault_outside(conn: sqlite3.Connection, bound: int) -> tuple[int | None, int]:
     """Vault rows whose entry_seq names no entry of the ledger: (smallest such seq, count)."""
     low, count = conn.execute(
@@ -245,18 +257,48 @@ def _range(column: str, low: int | None, high: int | None) -> tuple[str, tuple]:
     return (" AND ".join(terms) or "1"), tuple(args)
 
 
+# The field a vault row of a version-1 disclosure is labelled with names where its entry holds its
+# commitment (vault.fields_in is the Python twin): a subject is one of the disclosure's subject rows,
+# which the check above holds equal to the leaf; any other field is a path in the leaf. Subject
+# lookups and erasure read the label, so it is checked, not trusted. Codes are plain names, so a
+# label never makes a malformed JSON path.
+_VAULT_FIELDS_FROM_LEAF = (
+    "NOT EXISTS (SELECT 1 FROM vault v WHERE v.entry_seq = d.seq AND NOT coalesce(CASE "
+    "WHEN v.field = 'subject' THEN EXISTS (SELECT 1 FROM disclosure_subject s "
+    "WHERE s.disclosure_seq = d.seq AND s.commitment = v.commitment) "
+    "WHEN v.field = 'notes' THEN json_extract(e.leaf, '$.body.notes.commitment') IS lower(hex(v.commitment)) "
+    "WHEN v.field = 'group_description' THEN "
+    "json_extract(e.leaf, '$.body.subjects.group.description.commitment') IS lower(hex(v.commitment)) "
+    "WHEN v.field GLOB 'evidence.?*' AND substr(v.field, 10) NOT GLOB '*[^a-z_]*' THEN "
+    "json_extract(e.leaf, '$.body.evidence.' || substr(v.field, 10) || '.commitment') IS lower(hex(v.commitment)) "
+    "WHEN v.field GLOB 'route_evidence.?*' AND substr(v.field, 16) NOT GLOB '*[^a-z_]*' THEN "
+    "json_extract(e.leaf, '$.body.cross_border.evidence.' || substr(v.field, 16) || '.commitment') "
+    "IS lower(hex(v.commitment)) END, 0))"
+)
+
+Mismatches = tuple[int | None, int]  # (smallest seq, count)
+
+
 def recorded_disclosure_mismatches(conn: sqlite3.Connection, bound: int, low: int | None = None,
-                                   high: int | None = None) -> tuple[int | None, int]:
-    """Disclosure rows at version 1 with seq in (low, high] that differ from the leaf of their
-    entry, or whose entry is not a readable disclosure.recorded entry: (smallest seq, count)."""
+                                   high: int | None = None) -> tuple[Mismatches, Mismatches]:
+    """For the disclosure rows at version 1 with seq in (low, high]: those that differ from the
+    leaf of their entry, or whose entry is not a readable disclosure.recorded entry; and those
+    whose entry's vault rows are labelled with a field other than where the leaf holds them."""
     where, args = _range("d.seq", low, high)
     for guarded in (False, True):
+        # Materialized, so that each check runs once a row however often the totals name it.
         sql = (
-            "SELECT min(d.seq), count(*) FROM disclosure d LEFT JOIN entry e ON e.seq = d.seq AND e.seq <= ? "
-            f"WHERE {where} AND d.version = 1 AND NOT {_disclosure_check(guarded)}"
+            "WITH checked AS MATERIALIZED ("
+            f"SELECT d.seq AS seq, {_disclosure_check(guarded)} AS agrees, "
+            f"CASE WHEN e.seq IS NOT NULL AND json_valid(e.leaf) THEN {_VAULT_FIELDS_FROM_LEAF} ELSE 1 END AS labelled "
+            "FROM disclosure d LEFT JOIN entry e ON e.seq = d.seq AND e.seq <= ? "
+            f"WHERE {where} AND d.version = 1) "
+            "SELECT min(CASE WHEN NOT agrees THEN seq END), coalesce(sum(NOT agrees), 0), "
+            "min(CASE WHEN NOT labelled THEN seq END), coalesce(sum(NOT labelled), 0) FROM checked"
         )
         try:
-            return tuple(conn.execute(sql, (bound, *args)).fetchone())
+            low_seq, count, low_label, labels = conn.execute(sql, (bound, *args)).fetchone()
+            return (low_seq, count), (low_label, labels)
         except sqlite3.OperationalError as exc:
             if guarded or "JSON cannot hold BLOB values" not in str(exc):
                 raise

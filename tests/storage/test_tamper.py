@@ -36,6 +36,30 @@ def test_a_vault_commitment_stored_as_text_of_the_same_bytes_is_found(sample_led
     assert any("edited in the vault" in p["problem"] for p in result["problems"])
 
 
+def _a_vault_row_labelled(path, field: str) -> tuple[int, bytes]:
+    """(entry, commitment) of a vault row with this label, of a disclosure at version 1 if it is
+    one's (else of any entry)."""
+    with closing(sqlite3.connect(str(path))) as conn:
+        return conn.execute(
+            "SELECT v.entry_seq, v.commitment FROM vault v LEFT JOIN disclosure d ON d.seq = v.entry_seq "
+            "WHERE v.field = ? ORDER BY d.version IS NOT 1, v.entry_seq LIMIT 1", (field,)).fetchone()
+
+
+@pytest.mark.parametrize("field, label", [
+    ("subject", "notes"),                  # a person hidden from subject lookups and erasure
+    ("notes", "subject"),                  # free text passed off as a person
+    ("evidence.consent_reference", "route_evidence.consent_reference"),
+    ("subject", 'evidence.a"b'),           # a label that would not make a JSON path
+    ("reason", "notes"),                   # a correction's or void's value, checked in Python
+])
+def test_a_vault_row_relabelled_as_another_field_is_found(sample_ledger, capsys, field, label):
+    path = sample_ledger.path
+    seq, digest = _a_vault_row_labelled(path, field)
+    raw_sql(path, ("UPDATE vault SET field = ? WHERE entry_seq = ? AND commitment = ?", (label, seq, digest)))
+    result = assert_detected(path, capsys, seq)
+    assert any("labelled as a field the entry does not hold it in" in p["problem"] for p in result["problems"])
+
+
 # ---- helpers ------------------------------------------------------------------------------
 
 def assert_detected(path, capsys, first_bad_seq: int) -> dict:

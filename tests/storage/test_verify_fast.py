@@ -23,6 +23,7 @@ from ledger.cli import main
 from ledger.service import LedgerService
 from ledger.storage import checks
 from ledger.storage.db import Store
+from ledger.vault import fields_in
 from ledger.storage.projection import (_DISCLOSURE_INSERT_COLUMNS, _recorded_disclosure_row,
                                        disclosure_columns, project)
 
@@ -303,7 +304,7 @@ def _store_with(tmp_path, body: dict, recorded_by: str = "clerk") -> Store:
 def test_the_sql_check_agrees_with_the_python_projection(tmp_path, name):
     store = _store_with(tmp_path, BODIES[name], recorded_by="Ōsaka \"desk\"")
     try:
-        assert checks.recorded_disclosure_mismatches(store.conn, 1) == (None, 0)
+        assert checks.recorded_disclosure_mismatches(store.conn, 1) == ((None, 0), (None, 0))
         columns = checks.column_names(store.conn, "disclosure")
         row = store.conn.execute("SELECT * FROM disclosure").fetchone()
         for column, value in zip(columns, row):
@@ -311,9 +312,9 @@ def test_the_sql_check_agrees_with_the_python_projection(tmp_path, name):
                 continue
             other = 1 if value is None else value + 7 if isinstance(value, int) else f"{value}x"
             store.conn.execute(f"UPDATE disclosure SET {column} = ?", (other,))
-            assert checks.recorded_disclosure_mismatches(store.conn, 1) == (1, 1), column
+            assert checks.recorded_disclosure_mismatches(store.conn, 1)[0] == (1, 1), column
             store.conn.execute(f"UPDATE disclosure SET {column} = ?", (value,))
-        assert checks.recorded_disclosure_mismatches(store.conn, 1) == (None, 0)
+        assert checks.recorded_disclosure_mismatches(store.conn, 1)[0] == (None, 0)
     finally:
         store.close()
 
@@ -324,7 +325,7 @@ def test_data_items_held_as_text_in_the_leaf_do_not_match_an_array_row(tmp_path)
     store = _store_with(tmp_path, _recorded_body(data_items='["name","email"]'))
     try:
         store.conn.execute("""UPDATE disclosure SET data_items = '["name","email"]'""")
-        assert checks.recorded_disclosure_mismatches(store.conn, 1) == (1, 1)
+        assert checks.recorded_disclosure_mismatches(store.conn, 1)[0] == (1, 1)
     finally:
         store.close()
 
@@ -411,3 +412,18 @@ def test_root_builder_extend_matches_push():
         assert extended.root() == pushed.root() == root_of(hashes[:count])
     with pytest.raises(ValueError):
         RootBuilder().extend([b"short"])
+
+
+def test_the_fields_read_from_a_body_are_the_fields_its_values_were_sealed_as(sample_ledger):
+    """vault.fields_in, which verify uses for the entries it decodes, names every vault row of the
+    sample ledger (subjects, group descriptions, evidence, route evidence, notes, reasons) as it
+    was sealed."""
+    with closing(sqlite3.connect(str(sample_ledger.path))) as conn:
+        labels: dict[int, dict[str, str]] = {}
+        for seq, digest, field in conn.execute("SELECT entry_seq, lower(hex(commitment)), field FROM vault"):
+            labels.setdefault(seq, {})[digest] = field
+        leaves = dict(conn.execute("SELECT seq, leaf FROM entry"))
+    assert {field for fields in labels.values() for field in fields.values()} >= {
+        "subject", "notes", "reason", "evidence.consent_reference"}
+    for seq, fields in labels.items():
+        assert fields_in(json.loads(leaves[seq])["body"]) == fields, seq
