@@ -465,6 +465,10 @@ def _check_nodes(conn: sqlite3.Connection, chain: _ChainPass, report: VerifyRepo
                             "it was changed outside the ledger, and proofs that use it would be wrong "
                             "(`disclosure-ledger rebuild` recomputes it)")
     for level, idx in stored:
+        if _int(level) is None or _int(idx) is None or not 0 <= level < 64 or idx < 0:
+            extra.add(None, "the file holds a Merkle tree node at a place no tree has (level and index): "
+                            "it was added or changed outside the ledger (`disclosure-ledger rebuild` removes it)")
+            continue
         low, high = tree.node_range(level, idx)
         extra.add(min(high, chain.builder.size) or None,
                   f"the file holds a Merkle tree node over entries {low}-{high} that the ledger does not have: "

@@ -195,6 +195,18 @@ def test_a_missing_or_extra_node_is_detected(copy):
     assert any("node over entries 25345-25600 that the ledger does not have" in p for p in problems)
 
 
+@pytest.mark.parametrize("level, idx", [("x", 1), (8, "x"), (-1, 0), (8, -1), (2**62, 0), (8.5, 0), (b"\x08", 0)])
+def test_a_node_at_a_place_no_tree_has_is_reported_not_fatal(copy, level, idx):
+    with closing(sqlite3.connect(copy)) as conn, conn:
+        conn.execute("UPDATE merkle_node SET level = ?, idx = ? WHERE level = 8 AND idx = 1", (level, idx))
+    problems = _problems(copy)
+    assert any("a Merkle tree node at a place no tree has" in p for p in problems), problems
+    assert any("missing from entry 512" in p for p in problems), problems
+    with LedgerService.open(copy, operator="proof-test", clock=_clock) as svc:
+        svc.rebuild()
+        assert svc.verify().ok
+
+
 def test_a_ledger_without_the_node_table_gets_it_and_rebuild_fills_it(copy):
     with closing(sqlite3.connect(copy)) as conn, conn:
         conn.execute("DROP TABLE merkle_node")
