@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from .chain import merkle
-from .chain.note import Checkpoint, NoteError, VerifierKey, parse_checkpoint, verify_note
-from .domain import CheckpointView
+from .chain.note import Checkpoint, NoteError, VerifierKey, parse_checkpoint, parse_verifier_key, verify_note
+from .domain import CheckpointView, SigningKeyView
 
 ORIGIN_PREFIX = "disclosure-ledger/"
 
@@ -64,6 +64,28 @@ def compare_with_ledger(checkpoint: Checkpoint, label: str, size: int, root_at: 
     return None
 
 
+def stored_keys(views: list[SigningKeyView]) -> tuple[list[VerifierKey], list[Finding]]:
+    """The verifier keys the ledger keeps; one that no longer reads as a key is a finding."""
+    keys: list[VerifierKey] = []
+    findings: list[Finding] = []
+    for view in views:
+        try:
+            if not isinstance(view.verifier_key, str):
+                raise NoteError("it is not text")
+            keys.append(parse_verifier_key(view.verifier_key))
+        except NoteError as exc:
+            findings.append(Finding(None, f"the signing key {view.key_id} kept in the ledger is not a verifier key "
+                                          f"({exc}): it was changed outside the ledger, and what it signed cannot "
+                                          "be checked with it"))
+    return keys, findings
+
+
+def _kept_whole(view: CheckpointView) -> bool:
+    """The row is of the kinds the ledger writes (a changed row is told, never stops verify)."""
+    return (isinstance(view.size, int) and not isinstance(view.size, bool) and view.size >= 0
+            and isinstance(view.root, str) and isinstance(view.note, str))
+
+
 def check_stored(checkpoints: list[CheckpointView], keys: list[VerifierKey], origin: str, size: int,
                  root_at: RootAt, consistency_path: ConsistencyPath) -> list[Finding]:
     """Every stored checkpoint: its signature, that it still matches the ledger, that consecutive
@@ -71,6 +93,10 @@ def check_stored(checkpoints: list[CheckpointView], keys: list[VerifierKey], ori
     findings: list[Finding] = []
     valid: list[tuple[CheckpointView, Checkpoint]] = []
     for view in checkpoints:
+        if not _kept_whole(view):
+            findings.append(Finding(None, f"checkpoint #{view.id} is not kept as the ledger keeps one: its size, "
+                                          "root or note was changed outside the ledger"))
+            continue
         label = f"checkpoint #{view.id} ({view.made_at}, {view.size:,} entries)"
         try:
             checkpoint = open_note(view.note, keys, origin)

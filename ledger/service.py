@@ -913,7 +913,8 @@ class LedgerService:
         `trusted_keys` (verifier key strings) are trusted beside the ledger's own. The result is
         logged for the dashboard (not as an entry)."""
         from .verify import verify_ledger
-        keys = [*self._verifier_keys(), *(_parse_key(text) for text in trusted_keys)]
+        keys, findings = checking.stored_keys(self.signing_keys())
+        keys += [_parse_key(text) for text in trusted_keys]
         report = verify_ledger(self.store, progress=progress)
         try:
             origin = self.origin()
@@ -922,7 +923,7 @@ class LedgerService:
         size = self.store.size()
         root_at = lambda n: tree.root_at(self.store.conn, n)  # noqa: E731
         stored = self.checkpoints()
-        findings = checking.check_stored(stored, keys, origin, size, root_at, self._consistency_path)
+        findings += checking.check_stored(stored, keys, origin, size, root_at, self._consistency_path)
         report.checkpoints_checked = len(stored)
         if against is not None:
             checkpoint, more = checking.check_outside(against, against_source, keys, origin, size, root_at)
@@ -991,9 +992,6 @@ class LedgerService:
     def verifier_keys(self) -> list[str]:
         """The C2SP verifier key strings of every signing key, oldest first, the current one last."""
         return [k.verifier_key for k in self.signing_keys()]
-
-    def _verifier_keys(self) -> list:
-        return [_parse_key(text) for text in self.verifier_keys()]
 
     def create_signing_key(self, passphrase: bytes | None = None, *, rotate: bool = False) -> SigningKeyView:
         """A new Ed25519 key in the key folder (owner-only file), its public half kept in the ledger.
@@ -1304,7 +1302,8 @@ def _parse_key(text: str):
 
 
 def _checkpoint_view(row) -> CheckpointView:
-    return CheckpointView(row.id, row.size, bytes(row.root).hex(), row.note, row.key_id, row.made_at, row.reason)
+    root = row.root.hex() if isinstance(row.root, bytes) else None  # None: changed outside the ledger
+    return CheckpointView(row.id, row.size, root, row.note, row.key_id, row.made_at, row.reason)
 
 
 def _party(row) -> Party:

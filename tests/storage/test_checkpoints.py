@@ -160,6 +160,31 @@ def test_checkpoints_cannot_be_changed_or_deleted(signed_ledger):
             conn.execute("DELETE FROM signing_key")
 
 
+@pytest.mark.parametrize("table, column, value, told", [
+    ("signing_key", "verifier_key", b"\xff", "is not a verifier key"),
+    ("signing_key", "verifier_key", "not a key", "is not a verifier key"),
+    ("checkpoint", "size", "many", "is not kept as the ledger keeps one"),
+    ("checkpoint", "note", b"\xff", "is not kept as the ledger keeps one"),
+    ("checkpoint", "root", "x" * 32, "is not kept as the ledger keeps one"),  # text, of a root's length
+])
+def test_a_kept_key_or_checkpoint_changed_into_another_kind_of_value_is_told(signed_ledger, capsys, table, column,
+                                                                             value, told):
+    """Verify judges the keys and checkpoints the file keeps; a row changed into a value the ledger
+    never writes is a finding (exit 1), never a stop."""
+    path = signed_ledger.path
+    with closing(sqlite3.connect(str(path))) as conn:
+        for (trigger,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                                       (table,)).fetchall():
+            conn.execute(f"DROP TRIGGER {trigger}")
+        conn.execute(f"UPDATE {table} SET {column} = ?", (value,))
+        conn.commit()
+    with open_service(path) as service:
+        report = service.verify()
+    assert not report.ok and any(told in p.what for p in report.problems), report.as_dict()
+    code, out, err = cli(capsys, "--db", path, "verify", "--json")
+    assert code == 1 and json.loads(out)["ok"] is False, err
+
+
 def test_the_inclusion_proof_carries_the_checkpoint_at_its_size(signed_ledger):
     with open_service(signed_ledger.path) as service:
         proof = service.inclusion_proof(7)
