@@ -505,7 +505,10 @@ class _ContentPass:
         self.orphans: tuple[int | None, int] = (None, 0)
         self.labels: tuple[int | None, int] = (None, 0)  # disclosures whose vault rows are mislabelled
         self._lock = threading.Lock()
-        self._next = multiprocessing.RawValue("q", 0)  # the next chunk's low seq; -1 when all are taken
+        # Chunks end at every CHUNK-th disclosure, however far apart their seqs are (a seq changed
+        # outside the ledger may be huge).
+        self._ends = checks.every_nth_disclosure(conn, self.CHUNK)
+        self._next = multiprocessing.RawValue("q", 0)  # the next chunk's index; -1 when all are taken
         self._next_lock = multiprocessing.Lock()
         self._thread: threading.Thread | None = None
         self._process = None
@@ -555,12 +558,13 @@ class _ContentPass:
         """The next chunk (low, high]; None bounds are open (the first and last chunks also take
         rows whose seq is out of range or not a number)."""
         with self._next_lock:
-            low = self._next.value
-            if low < 0:
+            index = self._next.value
+            if index < 0:
                 return None
-            high = low + self.CHUNK
-            self._next.value = high if high < self.bound else -1
-        return (None if low == 0 else low), (high if high < self.bound else None)
+            self._next.value = index + 1 if index < len(self._ends) else -1
+        low = self._ends[index - 1] if index > 0 else None
+        high = self._ends[index] if index < len(self._ends) else None
+        return low, high
 
     def share(self, conn: sqlite3.Connection) -> None:
         while (chunk := self._take()) is not None:

@@ -315,6 +315,17 @@ def orphan_subject_rows(conn: sqlite3.Connection, low: int | None = None,
         f"WHERE {where} AND NOT EXISTS (SELECT 1 FROM disclosure d WHERE d.seq = s.disclosure_seq)", args).fetchone())
 
 
+def every_nth_disclosure(conn: sqlite3.Connection, n: int) -> list[int]:
+    """The seq of the n-th, 2n-th, ... disclosure in seq order (seq is the table's rowid)."""
+    ends: list[int] = []
+    after = -(2**63)
+    while (row := conn.execute("SELECT seq FROM disclosure WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?",
+                               (after, n - 1)).fetchone()) is not None:
+        after = row[0]
+        ends.append(after)
+    return ends
+
+
 def disclosure_count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM disclosure").fetchone()[0]
 

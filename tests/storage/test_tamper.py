@@ -270,6 +270,17 @@ def test_a_rewritten_leaf_with_a_recomputed_hash_is_found_at_the_next_link(sampl
     assert any(p["seq"] == seq + 1 and f"entry {seq} was rewritten" in p["problem"] for p in result["problems"])
 
 
+@pytest.mark.parametrize("far", [10**9, 2**62])
+def test_an_entry_renumbered_far_beyond_the_end_is_found_at_once(sample_ledger, capsys, far):
+    """The content checks are cut into chunks by the disclosures there are, not by seq values, so a
+    huge seq written outside the ledger cannot keep verify busy for ever."""
+    path = sample_ledger.path
+    last = max(sample_ledger.disclosures)
+    raw_sql(path, ("UPDATE entry SET seq = ? WHERE seq = ?", (far, last)),
+            ("UPDATE disclosure SET seq = ? WHERE seq = ?", (far, last)), drop_triggers=True)
+    assert_detected(path, capsys, last)
+
+
 def test_a_forged_entry_appended_at_the_end_is_found(sample_ledger, capsys):
     """The insert trigger lets the next seq in; a forged entry still has to link and be known."""
     path = sample_ledger.path
