@@ -38,6 +38,10 @@ PAGE_SIZE = 16384
 # into the vault's value index all over it, and pages evicted in mid-transaction are written
 # twice. Memory is taken only as pages are read.
 CACHE_KIB = 131_072
+# An entry's leaf and hash as bytes whatever a change outside the ledger stored them as (verify
+# tells such a change; reads must not stop on it).
+_HASH_BYTES = "CAST(coalesce(leaf_hash, x'') AS BLOB)"
+_ENTRY_BYTES = f"CAST(coalesce(leaf, x'') AS BLOB), {_HASH_BYTES}"
 _VAULT_INSERT = "INSERT INTO vault (entry_seq, commitment, field, salt, value) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -319,15 +323,15 @@ class Store:
 
     def head(self) -> tuple[int, bytes | None]:
         row = self.conn.execute(
-            "SELECT seq, leaf_hash FROM entry ORDER BY seq DESC LIMIT 1"
+            f"SELECT seq, {_HASH_BYTES} FROM entry ORDER BY seq DESC LIMIT 1"
         ).fetchone()
-        return (0, None) if row is None else (row[0], bytes(row[1]))
+        return (0, None) if row is None else (row[0], row[1])
 
     def entry(self, seq: int) -> StoredEntry | None:
         row = self.conn.execute(
-            "SELECT seq, leaf, leaf_hash FROM entry WHERE seq = ?", (seq,)
+            f"SELECT seq, {_ENTRY_BYTES} FROM entry WHERE seq = ?", (seq,)
         ).fetchone()
-        return None if row is None else StoredEntry(row[0], bytes(row[1]), bytes(row[2]))
+        return None if row is None else StoredEntry(*row)
 
     def entries(self, seqs: list[int]) -> list[StoredEntry]:
         """The entries of `seqs` that exist, in seq order (read in chunks, as checks.entries does)."""
@@ -336,9 +340,9 @@ class Store:
         for i in range(0, len(wanted), checks.IN_LIST_CHUNK):
             chunk = wanted[i:i + checks.IN_LIST_CHUNK]
             rows = self.conn.execute(
-                f"SELECT seq, leaf, leaf_hash FROM entry WHERE seq IN ({','.join('?' * len(chunk))}) ORDER BY seq",
+                f"SELECT seq, {_ENTRY_BYTES} FROM entry WHERE seq IN ({','.join('?' * len(chunk))}) ORDER BY seq",
                 chunk).fetchall()
-            found += [StoredEntry(r[0], bytes(r[1]), bytes(r[2])) for r in rows]
+            found += [StoredEntry(*r) for r in rows]
         return found
 
     def iter_entries(self, start: int = 1, batch: int = 5000) -> Iterator[tuple[int, bytes, bytes]]:
@@ -347,7 +351,7 @@ class Store:
         next_seq = start
         while True:
             rows = cursor.execute(
-                "SELECT seq, leaf, leaf_hash FROM entry WHERE seq >= ? ORDER BY seq LIMIT ?",
+                f"SELECT seq, {_ENTRY_BYTES} FROM entry WHERE seq >= ? ORDER BY seq LIMIT ?",
                 (next_seq, batch),
             ).fetchall()
             if not rows:

@@ -281,6 +281,14 @@ def test_an_entry_renumbered_far_beyond_the_end_is_found_at_once(sample_ledger, 
     assert_detected(path, capsys, last)
 
 
+@pytest.mark.parametrize("value", [-5, 2**62, 1.5, ""])
+def test_the_first_entry_stored_as_another_kind_of_value_is_found(sample_ledger, capsys, value):
+    """Entry 1 names the ledger, so verify reads it apart; a number or text in its place is
+    a damaged entry, not a reason to stop (NULL is refused by the table itself)."""
+    raw_sql(sample_ledger.path, ("UPDATE entry SET leaf = ? WHERE seq = 1", (value,)), drop_triggers=True)
+    assert_detected(sample_ledger.path, capsys, 1)
+
+
 def test_a_forged_entry_appended_at_the_end_is_found(sample_ledger, capsys):
     """The insert trigger lets the next seq in; a forged entry still has to link and be known."""
     path = sample_ledger.path
