@@ -394,7 +394,7 @@ class CheckpointView:
     """A signed C2SP tlog-checkpoint of the ledger at `size` entries."""
     id: int
     size: int
-    root: str  # lowercase hex RFC 9162 root of the first `size` entries
+    root: str | None  # lowercase hex RFC 9162 root of the first `size` entries; None if not stored as 32 bytes
     note: str  # the signed note: checkpoint body, blank line, signature line
     key_id: str
     made_at: str

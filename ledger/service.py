@@ -913,7 +913,10 @@ class LedgerService:
         `trusted_keys` (verifier key strings) are trusted beside the ledger's own. The result is
         logged for the dashboard (not as an entry)."""
         from .verify import verify_ledger
-        keys, findings = checking.stored_keys(self.signing_keys())
+        try:
+            keys, findings = checking.stored_keys(self.signing_keys())
+        except LedgerFileError as exc:  # a key row changed outside the ledger into unreadable text
+            keys, findings = [], [checking.Finding(None, f"the signing keys kept in the ledger cannot be read: {exc}")]
         keys += [_parse_key(text) for text in trusted_keys]
         report = verify_ledger(self.store, progress=progress)
         try:
@@ -922,7 +925,11 @@ class LedgerService:
             origin = keys[0].name if keys else ""
         size = self.store.size()
         root_at = lambda n: tree.root_at(self.store.conn, n)  # noqa: E731
-        stored = self.checkpoints()
+        try:
+            stored = self.checkpoints()
+        except LedgerFileError as exc:
+            stored = []
+            findings.append(checking.Finding(None, f"the checkpoints kept in the ledger cannot be read: {exc}"))
         findings += checking.check_stored(stored, keys, origin, size, root_at, self._consistency_path)
         report.checkpoints_checked = len(stored)
         if against is not None:

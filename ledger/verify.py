@@ -482,7 +482,7 @@ def _check_nodes(conn: sqlite3.Connection, chain: _ChainPass, report: VerifyRepo
 class _ContentPass:
     """The SQL checks of the query tables, beside the chain pass.
 
-    The disclosure checks are cut into chunks of seqs taken from a shared counter: by a forked
+    The disclosure checks are cut into chunks of CHUNK disclosures taken from a shared counter: by a forked
     process on a large ledger (a core of its own: SQLite's JSON functions then run beside the
     Python chain pass, with no GIL or allocator lock between them), else by a background thread;
     the calling thread joins in once its chain pass is done. Every reader holds a read

@@ -11,9 +11,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from ledger.errors import LedgerError, unexpected_error_text
+from ledger.errors import LedgerError
 
-from .services import LedgerHandle
+from .services import LedgerHandle, error_text
 
 SCREENS_HELP = (
     ("d", "Dashboard", "ledger size, integrity, this year's releases, what needs attention"),
@@ -123,8 +123,7 @@ class LedgerApp(App):
 
     def report_error(self, error: Exception) -> None:
         """Errors from the service become notifications, never a traceback."""
-        message = str(error) if isinstance(error, LedgerError) else unexpected_error_text(error)
-        self.notify(message, title="Not done", severity="error", timeout=8)
+        self.notify(error_text(error), title="Not done", severity="error", timeout=8)
 
 
 def make_app(db_path: Path | str, *, create: bool = True, operator: str | None = None,

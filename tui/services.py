@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ledger.errors import LedgerError, unexpected_error_text
 from ledger.service import LedgerService
 
 
@@ -32,3 +33,14 @@ class LedgerHandle:
         """Create the ledger file on first use."""
         service = LedgerService.open(self.path, create=True, operator=self.operator, clock=self.clock)
         service.close()
+
+
+def error_text(error: BaseException) -> str:
+    """What the app shows of an error: the ledger's own words, a file's name and what the system
+    said of it, or, for an error the ledger did not foresee, only its kind and place (its message
+    may quote personal data)."""
+    if isinstance(error, LedgerError):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    return unexpected_error_text(error)

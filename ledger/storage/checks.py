@@ -260,8 +260,10 @@ def _range(column: str, low: int | None, high: int | None) -> tuple[str, tuple]:
 # The field a vault row of a version-1 disclosure is labelled with names where its entry holds its
 # commitment (vault.fields_in is the Python twin): a subject is one of the disclosure's subject rows,
 # which the check above holds equal to the leaf; any other field is a path in the leaf. Subject
-# lookups and erasure read the label, so it is checked, not trusted. Codes are plain names, so a
-# label never makes a malformed JSON path.
+# lookups and erasure read the label, so it is checked, not trusted. An evidence code is taken
+# into a JSON path only when it is a plain name (reference data codes are [a-z][a-z0-9_]*) with no
+# NUL, where text functions would stop reading: any other label is wrong.
+_PLAIN_LABEL = "typeof(v.field) = 'text' AND length(v.field) = length(CAST(v.field AS BLOB))"
 _VAULT_FIELDS_FROM_LEAF = (
     "NOT EXISTS (SELECT 1 FROM vault v WHERE v.entry_seq = d.seq AND NOT coalesce(CASE "
     "WHEN v.field = 'subject' THEN EXISTS (SELECT 1 FROM disclosure_subject s "
@@ -269,32 +271,36 @@ _VAULT_FIELDS_FROM_LEAF = (
     "WHEN v.field = 'notes' THEN json_extract(e.leaf, '$.body.notes.commitment') IS lower(hex(v.commitment)) "
     "WHEN v.field = 'group_description' THEN "
     "json_extract(e.leaf, '$.body.subjects.group.description.commitment') IS lower(hex(v.commitment)) "
-    "WHEN v.field GLOB 'evidence.?*' AND substr(v.field, 10) NOT GLOB '*[^a-z_]*' THEN "
+    f"WHEN v.field GLOB 'evidence.?*' AND {_PLAIN_LABEL} AND substr(v.field, 10) NOT GLOB '*[^a-z0-9_]*' THEN "
     "json_extract(e.leaf, '$.body.evidence.' || substr(v.field, 10) || '.commitment') IS lower(hex(v.commitment)) "
-    "WHEN v.field GLOB 'route_evidence.?*' AND substr(v.field, 16) NOT GLOB '*[^a-z_]*' THEN "
+    f"WHEN v.field GLOB 'route_evidence.?*' AND {_PLAIN_LABEL} AND substr(v.field, 16) NOT GLOB '*[^a-z0-9_]*' THEN "
     "json_extract(e.leaf, '$.body.cross_border.evidence.' || substr(v.field, 16) || '.commitment') "
     "IS lower(hex(v.commitment)) END, 0))"
 )
 
 Mismatches = tuple[int | None, int]  # (smallest seq, count)
+_MATERIALIZED = "MATERIALIZED " if sqlite3.sqlite_version_info >= (3, 35) else ""
 
 
 def recorded_disclosure_mismatches(conn: sqlite3.Connection, bound: int, low: int | None = None,
                                    high: int | None = None) -> tuple[Mismatches, Mismatches]:
     """For the disclosure rows at version 1 with seq in (low, high]: those that differ from the
     leaf of their entry, or whose entry is not a readable disclosure.recorded entry; and those
-    whose entry's vault rows are labelled with a field other than where the leaf holds them."""
+    that agree but whose entry's vault rows are labelled with a field other than where the leaf
+    holds them."""
     where, args = _range("d.seq", low, high)
     for guarded in (False, True):
-        # Materialized, so that each check runs once a row however often the totals name it.
+        # Materialized (SQLite 3.35+), so that each check runs once a row however often the totals
+        # name it.
         sql = (
-            "WITH checked AS MATERIALIZED ("
+            f"WITH checked AS {_MATERIALIZED}("
             f"SELECT d.seq AS seq, {_disclosure_check(guarded)} AS agrees, "
             f"CASE WHEN e.seq IS NOT NULL AND json_valid(e.leaf) THEN {_VAULT_FIELDS_FROM_LEAF} ELSE 1 END AS labelled "
             "FROM disclosure d LEFT JOIN entry e ON e.seq = d.seq AND e.seq <= ? "
             f"WHERE {where} AND d.version = 1) "
             "SELECT min(CASE WHEN NOT agrees THEN seq END), coalesce(sum(NOT agrees), 0), "
-            "min(CASE WHEN NOT labelled THEN seq END), coalesce(sum(NOT labelled), 0) FROM checked"
+            "min(CASE WHEN agrees AND NOT labelled THEN seq END), coalesce(sum(agrees AND NOT labelled), 0) "
+            "FROM checked"
         )
         try:
             low_seq, count, low_label, labels = conn.execute(sql, (bound, *args)).fetchone()

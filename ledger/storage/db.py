@@ -40,8 +40,7 @@ PAGE_SIZE = 16384
 CACHE_KIB = 131_072
 # An entry's leaf and hash as bytes whatever a change outside the ledger stored them as (verify
 # tells such a change; reads must not stop on it).
-_HASH_BYTES = "CAST(coalesce(leaf_hash, x'') AS BLOB)"
-_ENTRY_BYTES = f"CAST(coalesce(leaf, x'') AS BLOB), {_HASH_BYTES}"
+_ENTRY_BYTES = "CAST(coalesce(leaf, x'') AS BLOB), CAST(coalesce(leaf_hash, x'') AS BLOB)"
 _VAULT_INSERT = "INSERT INTO vault (entry_seq, commitment, field, salt, value) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -322,10 +321,17 @@ class Store:
         return self.conn.execute("SELECT coalesce(max(seq), 0) FROM entry").fetchone()[0]
 
     def head(self) -> tuple[int, bytes | None]:
-        row = self.conn.execute(
-            f"SELECT seq, {_HASH_BYTES} FROM entry ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        return (0, None) if row is None else (row[0], row[1])
+        """The last entry's seq and hash, which the next entry links to: never one stored otherwise
+        than the ledger writes it (a new entry would then link to a forged hash)."""
+        row = self.conn.execute("SELECT seq, leaf_hash FROM entry ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            return 0, None
+        seq, digest = row
+        if not isinstance(seq, int) or not isinstance(digest, bytes) or len(digest) != 32:
+            raise LedgerFileError(f"{self.path}: the last entry is not stored as the ledger writes it, so nothing "
+                                  "can be linked to it; nothing was recorded (`disclosure-ledger verify` says what "
+                                  "was changed)")
+        return seq, digest
 
     def entry(self, seq: int) -> StoredEntry | None:
         row = self.conn.execute(
@@ -377,7 +383,11 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise write_failure(self.path, exc) from None
-        tx = WriteTransaction(self)
+        try:
+            tx = WriteTransaction(self)
+        except BaseException:
+            self._rollback()
+            raise
         try:
             yield tx
         except sqlite3.Error as exc:

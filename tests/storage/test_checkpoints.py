@@ -185,6 +185,20 @@ def test_a_kept_key_or_checkpoint_changed_into_another_kind_of_value_is_told(sig
     assert code == 1 and json.loads(out)["ok"] is False, err
 
 
+@pytest.mark.parametrize("table, column", [("checkpoint", "made_at"), ("signing_key", "created_at")])
+def test_a_kept_key_or_checkpoint_holding_text_that_is_not_utf8_is_told(signed_ledger, capsys, table, column):
+    path = signed_ledger.path
+    with closing(sqlite3.connect(str(path))) as conn:
+        for (trigger,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                                       (table,)).fetchall():
+            conn.execute(f"DROP TRIGGER {trigger}")
+        conn.execute(f"UPDATE {table} SET {column} = CAST(x'ff41' AS TEXT)")
+        conn.commit()
+    code, out, err = cli(capsys, "--db", path, "verify", "--json")
+    assert code == 1, err
+    assert any("cannot be read" in p["problem"] and "not UTF-8" in p["problem"] for p in json.loads(out)["problems"])
+
+
 def test_the_inclusion_proof_carries_the_checkpoint_at_its_size(signed_ledger):
     with open_service(signed_ledger.path) as service:
         proof = service.inclusion_proof(7)

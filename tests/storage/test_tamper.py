@@ -289,6 +289,19 @@ def test_the_first_entry_stored_as_another_kind_of_value_is_found(sample_ledger,
     assert_detected(sample_ledger.path, capsys, 1)
 
 
+def test_nothing_is_linked_to_a_last_entry_whose_hash_was_stored_as_text(sample_ledger, capsys):
+    """A hash of the right length stored as TEXT passes the table's check; a new entry must not
+    link to it."""
+    path = sample_ledger.path
+    raw_sql(path, ("UPDATE entry SET leaf_hash = ? WHERE seq = ?", ("x" * 32, sample_ledger.size)),
+            drop_triggers=True)
+    code, _, err = cli(capsys, "--db", path, "void", str(sample_ledger.disclosures[0]), "--reason", "test")
+    assert code == 2 and "the last entry is not stored as the ledger writes it" in err
+    with closing(sqlite3.connect(str(path))) as conn:
+        assert conn.execute("SELECT count(*) FROM entry").fetchone()[0] == sample_ledger.size
+    assert_detected(path, capsys, sample_ledger.size)
+
+
 def test_a_forged_entry_appended_at_the_end_is_found(sample_ledger, capsys):
     """The insert trigger lets the next seq in; a forged entry still has to link and be known."""
     path = sample_ledger.path

@@ -427,3 +427,32 @@ def test_the_fields_read_from_a_body_are_the_fields_its_values_were_sealed_as(sa
         "subject", "notes", "reason", "evidence.consent_reference"}
     for seq, fields in labels.items():
         assert fields_in(json.loads(leaves[seq])["body"]) == fields, seq
+
+
+@pytest.mark.parametrize("label, told", [
+    ("subject", False), ("evidence.ref2", False), ("route_evidence.m3_ref", False), ("notes", False),
+    ("group_description", False),
+    ("evidence.ref2\x00x", True), ("evidence.ref", True), ("route_evidence.ref2", True), ("evidence.", True),
+    ('evidence.a"b', True), ("Subject", True),
+])
+def test_the_sql_label_check_reads_every_code_reference_data_allows(tmp_path, label, told):
+    """Evidence codes are [a-z][a-z0-9_]*; a label is right only where the leaf holds its commitment
+    (here each label's own commitment, and the row checked is the first subject's)."""
+    where = {"subject": "a" * 64, "evidence.ref2": "e" * 64, "route_evidence.m3_ref": "f" * 64,
+             "notes": "9" * 64, "group_description": None}
+    body = _recorded_body(evidence={"ref2": {"commitment": "e" * 64}, "contract_reference": "C-1"},
+                          recipient_country="US", notes={"commitment": "9" * 64},
+                          cross_border={"country": "US", "route": "equivalent_measures",
+                                        "evidence": {"m3_ref": {"commitment": "f" * 64}}})
+    if label == "group_description":
+        body = _recorded_body(bulk=True, last_day="2024-05-31",
+                              subjects={"group": {"count": 3, "description": {"commitment": "d" * 64}}})
+        where[label] = "d" * 64
+    store = _store_with(tmp_path, body)
+    try:
+        digest = bytes.fromhex(where.get(label) or "a" * 64)
+        store.conn.execute("INSERT INTO vault (entry_seq, commitment, field, salt, value) VALUES (1, ?, ?, x'00', 'v')",
+                           (digest, label))
+        assert checks.recorded_disclosure_mismatches(store.conn, 1) == ((None, 0), (1, 1) if told else (None, 0))
+    finally:
+        store.close()

@@ -238,3 +238,17 @@ async def test_every_screen_has_a_header_and_a_footer_in_both_themes(sample_ledg
                 assert screen.query(Footer), f"{mode} has no footer"
                 assert app.is_running
         assert not [n for n in app._notifications if n.severity == "error"]
+
+
+def test_the_app_shows_the_ledgers_words_a_files_reason_or_only_an_unforeseen_errors_kind():
+    from ledger.errors import NotFoundError
+    from tui.services import error_text
+
+    assert error_text(NotFoundError("entry 9 is not a disclosure")) == "entry 9 is not a disclosure"
+    assert error_text(PermissionError(13, "Permission denied", "/srv/out/annual.pdf")) == \
+        "/srv/out/annual.pdf: Permission denied"
+    try:
+        raise ValueError("S2022-0088 hanako@example.jp")
+    except ValueError as exc:
+        told = error_text(exc)
+    assert told.startswith("unexpected internal error (ValueError in test_dashboard.py line") and "S2022" not in told

@@ -60,6 +60,8 @@ from ledger.rules.assessment import (
     validity,
 )
 
+from ..services import error_text
+
 from .contractors import ScreenCommands
 
 ANSWER_LABELS = {"met": "met", "partly_met": "partly met", "not_met": "not met",
@@ -84,7 +86,7 @@ def error_lines(errors: list[Exception]) -> Text:
             if error.article:
                 out.append(f" ({error.article})", style="dim")
         else:
-            out.append(str(error))
+            out.append(error_text(error))
         out.append("\n")
     return out
 

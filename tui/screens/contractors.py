@@ -33,6 +33,8 @@ from ledger.domain import (
 from ledger.refdata import ReferenceData
 from ledger.rules.register import CERTIFICATIONS, CONTRACT_CLAUSES, STATUSES
 
+from ..services import error_text
+
 #: How each register status shows: its words and its colour (the badge).
 STATUS_BADGES: dict[str, tuple[str, str]] = {
     "approved": ("approved", "bold black on green"),
@@ -382,7 +384,7 @@ class ContractorsScreen(Screen):
     def _failed(self, exc: Exception) -> None:
         if self.register_data is None:
             self.query_one("#contractor-detail", Static).update(
-                Text(f"The register could not be read: {exc}", style="bold red"))
+                Text(f"The register could not be read: {error_text(exc)}", style="bold red"))
         self.app.report_error(exc)
 
     def _show_register(self, data: RegisterData) -> None:

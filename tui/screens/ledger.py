@@ -33,10 +33,10 @@ from textual.worker import get_current_worker
 
 from ledger import validate as v
 from ledger.domain import DisclosureDetail, DisclosureFilter, DisclosureSummary
-from ledger.errors import LedgerError, ValidationError, ValidationErrors, unexpected_error_text
+from ledger.errors import LedgerError, ValidationError, ValidationErrors
 from ledger.service import LedgerService
 
-from ..services import LedgerHandle
+from ..services import LedgerHandle, error_text
 from ..widgets.ledger_table import LedgerTable
 
 PAGE_SIZE = 100
@@ -358,7 +358,7 @@ def correction_changes(pairs: Mapping[str, str], view: DetailView) -> dict[str, 
 def _error_lines(exc: Exception) -> str:
     if isinstance(exc, ValidationErrors):
         return "\n".join(str(e) for e in exc.errors)
-    return str(exc) if isinstance(exc, LedgerError) else unexpected_error_text(exc)
+    return error_text(exc)
 
 
 # ---- modal screens ------------------------------------------------------------------------

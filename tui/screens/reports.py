@@ -14,6 +14,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
+from ..services import error_text
+
 KINDS = (("Annual review", "annual"), ("Data subject's report", "subject"),
          ("Regulator's query package", "regulator"))
 PERIOD_KINDS = (("Calendar year", "year"), ("Fiscal year", "fiscal"))
@@ -171,7 +173,7 @@ class ReportsScreen(Screen):
     def _failed(self, exc: Exception) -> None:
         self.running = False
         self.query_one("#report-build", Button).disabled = False
-        self._status(Text(f"Not done: {exc}", style="bold red"))
+        self._status(Text(f"Not done: {error_text(exc)}", style="bold red"))
         self.app.report_error(exc)
 
     def _done(self, written: list[Path]) -> None:

@@ -23,6 +23,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sel
 from ledger.domain import DisclosureDetail, DisclosureSummary, ErasureResult, RecipientToNotify
 from ledger.service import ERASED, ERASURE_REASONS
 
+from ..services import error_text
 from .contractors import ScreenCommands
 
 DEFAULT_REASON = "data_subject_request"
@@ -227,7 +228,7 @@ class SubjectScreen(Screen):
         self.app.call_from_thread(self._show_lookup, found)
 
     def _failed(self, exc: Exception) -> None:
-        self.query_one("#subject-status", Static).update(Text(f"Not done: {exc}", style="bold red"))
+        self.query_one("#subject-status", Static).update(Text(f"Not done: {error_text(exc)}", style="bold red"))
         self.app.report_error(exc)
 
     def _show_lookup(self, found: SubjectLookup) -> None:
