@@ -44,8 +44,8 @@ def test_integrity_result(snap_compare, sample_app):
     async def verified(pilot) -> None:
         await _dashboard_loaded(pilot)
         await pilot.press("i", "v")
-        await wait_until(pilot, lambda: getattr(pilot.app.screen, "outcome", None) is not None,
-                         timeout=20, message="the verification")
+        await wait_until(pilot, lambda: getattr(pilot.app.screen, "outcome", None) is not None and _idle(pilot),
+                         timeout=20, message="the verification and every worker after it")
         await pilot.pause()
 
     assert snap_compare(sample_app, terminal_size=(80, 24), run_before=verified)
