@@ -239,7 +239,7 @@ class Store:
                 conn.close()
             text = str(exc).lower()
             if "locked" in text or "busy" in text or "readonly" in text:
-                raise LedgerFileError(str(write_failure(path, exc)).replace("nothing was recorded", "cannot be opened")) from None
+                raise LedgerFileError(f"{path}: cannot be opened: {_failure_reason(exc)}") from None
             raise LedgerFileError(f"{path}: cannot be opened as a ledger ({exc})") from None
         except LedgerFileError:
             if conn is not None:
